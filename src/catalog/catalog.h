@@ -1,0 +1,94 @@
+/* catalog.h - the immutable catalog built once from the flat config:
+ * server settings, shares > schemas > tables, and recipients. */
+#ifndef DS_CATALOG_H
+#define DS_CATALOG_H
+#include "deltasharing.h"
+#include "util/arena.h"
+#include <stddef.h>
+#include <stdint.h>
+
+#define DS_KEY_BYTES 32
+
+typedef struct ds_share_cfg ds_share_cfg;
+typedef struct ds_schema_cfg ds_schema_cfg;
+
+typedef struct ds_table_cfg {
+    const char *name;
+    const char *location;
+    const char *id;
+    int history;
+    int line;
+    ds_schema_cfg *schema;
+} ds_table_cfg;
+
+struct ds_schema_cfg {
+    const char *name;
+    ds_table_cfg **tables;
+    size_t ntables, cap;
+    int line;
+    ds_share_cfg *share;
+};
+
+struct ds_share_cfg {
+    const char *name;
+    const char *id;
+    const char *comment;
+    ds_schema_cfg **schemas;
+    size_t nschemas, cap;
+    size_t ntables; /* over all schemas */
+    int line;
+};
+
+typedef struct ds_token_cfg {
+    unsigned char sha256[32];
+    int64_t expires_ms; /* 0: no expiry of its own */
+    int line;
+} ds_token_cfg;
+
+struct ds_recipient {
+    const char *name;
+    ds_token_cfg *tokens;
+    size_t ntokens, cap;
+    int64_t expires_ms; /* 0: never */
+    int all_shares;
+    const char **shares; /* canonical share names when !all_shares */
+    size_t nshares;
+    const char *shares_text;
+    int line, shares_line;
+};
+
+typedef struct ds_catalog {
+    ds_arena *arena; /* owns everything below */
+    const char *path;
+    const char *endpoint; /* no trailing '/' */
+    int64_t url_ttl;
+    const char *link_key_file;
+    int has_link_key;
+    unsigned char link_key[DS_KEY_BYTES];  /* HMAC key for links (from the file) */
+    unsigned char token_key[DS_KEY_BYTES]; /* HMAC key for page tokens */
+    unsigned char generation[16];          /* digest of the config bytes */
+    int64_t max_request_body;
+    int log_requests;
+    ds_share_cfg **shares;
+    size_t nshares, share_cap;
+    ds_recipient **recipients;
+    size_t nrecipients, recipient_cap;
+} ds_catalog;
+
+/* Parses path; on error returns NULL and err->message is "file:line: msg". */
+ds_catalog *ds_catalog_load(const char *path, ds_error *err);
+/* Same from memory (tests); name is used in messages. */
+ds_catalog *ds_catalog_parse(const char *name, const char *text, size_t len, ds_error *err);
+void ds_catalog_free(ds_catalog *cat);
+
+const ds_share_cfg *ds_catalog_share(const ds_catalog *cat, const char *name);
+const ds_schema_cfg *ds_catalog_schema(const ds_share_cfg *sh, const char *name);
+const ds_table_cfg *ds_catalog_table(const ds_schema_cfg *sc, const char *name);
+
+/* The flat-config implementation of the discovery seam. */
+extern const ds_discovery_ops ds_catalog_discovery;
+
+/* Writes a human-readable dump of the resolved catalog (admin tool). */
+struct ds_buf;
+int ds_catalog_describe(const ds_catalog *cat, struct ds_buf *out);
+#endif

@@ -1,0 +1,860 @@
+/* config.c - the flat `key = value` config parser.
+ *
+ * Stanzas carry the hierarchy: `share.name` opens a share, `schema.name` a
+ * schema in it, `table.name` a table in that schema, `recipient.name` a
+ * recipient.  Each key is declared once in `keys[]` with its scope, type,
+ * bounds and whether it may repeat.  Every problem is fatal and reported as
+ * "file:line: message" quoting the offending text.
+ */
+#include "config.h"
+#include "catalog/catalog.h"
+#include "util/buf.h"
+#include "util/text.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_CONFIG_BYTES (64u * 1024 * 1024)
+#define MAX_LINE_BYTES (128u * 1024)
+#define MAX_KEY_FILE_BYTES 4096
+#define MIN_KEY_FILE_BYTES 32
+
+enum scope { SC_GLOBAL, SC_SHARE, SC_SCHEMA, SC_TABLE, SC_RECIPIENT };
+static const char *const scope_names[] = {"global", "share", "schema", "table", "recipient"};
+
+enum vtype { V_NAME, V_NAME_NODOT, V_TEXT, V_URL, V_INT, V_BOOL, V_PATH, V_LOCATION,
+             V_TOKEN_HASH, V_TIME, V_SHARE_LIST, V_ID };
+
+struct parser;
+typedef int (*setter)(struct parser *p, const char *val);
+
+struct keydef {
+    const char *key;
+    enum scope scope;
+    enum vtype type;
+    int64_t min, max; /* V_INT bounds; V_TEXT/V_ID max length */
+    int repeatable;
+    setter set;
+};
+
+struct parser {
+    ds_catalog *cat;
+    const char *file;
+    int line;
+    ds_error *err;
+    enum scope stanza; /* kind of the stanza now open (SC_GLOBAL: none) */
+    ds_share_cfg *share;
+    ds_schema_cfg *schema;
+    ds_table_cfg *table;
+    ds_recipient *recipient;
+    int64_t ival;              /* parsed value of the current V_INT/V_BOOL/V_TIME */
+    const struct keydef *key;  /* key being set */
+    /* which non-repeatable keys were seen in the current object / globally */
+    unsigned char seen_global[16];
+    unsigned char seen_obj[16];
+    int endpoint_line;
+};
+
+static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct parser *p, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    ds_error_set(p->err, DS_ERR_CONFIG, "%s:%d: %s", p->file, p->line, msg);
+    return -1;
+}
+
+/* Quotes at most 80 bytes of untrusted text for a message, escaping
+ * control characters. */
+static const char *q(const char *s, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (size_t i = 0; s[i] && o + 5 < outsz; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (i >= 80) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (c < 0x20 || c == 0x7f)
+            o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return out;
+}
+#define Q(s) q((s), (char[400]){0}, 400)
+
+static char *pdup(struct parser *p, const char *s)
+{
+    char *r = ds_arena_strdup(p->cat->arena, s);
+    if (!r)
+        fail(p, "out of memory");
+    return r;
+}
+
+static int grow(struct parser *p, void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *na = ds_arena_alloc(p->cat->arena, ncap * elem);
+    if (!na)
+        return fail(p, "out of memory");
+    if (n)
+        memcpy(na, *arr, n * elem);
+    *arr = na;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- stanza completion checks ------------------------------------ */
+
+static int close_table(struct parser *p)
+{
+    ds_table_cfg *t = p->table;
+    if (!t)
+        return 0;
+    p->table = NULL;
+    if (!t->location) {
+        p->line = t->line;
+        return fail(p, "table '%s' has no table.location", Q(t->name));
+    }
+    return 0;
+}
+
+static int close_recipient(struct parser *p)
+{
+    ds_recipient *r = p->recipient;
+    if (!r)
+        return 0;
+    p->recipient = NULL;
+    p->line = r->line;
+    if (r->ntokens == 0)
+        return fail(p, "recipient '%s' has no recipient.token-sha256", Q(r->name));
+    if (!r->shares_text)
+        return fail(p, "recipient '%s' has no recipient.shares (use '*' for every share)",
+                    Q(r->name));
+    return 0;
+}
+
+static int close_stanza(struct parser *p)
+{
+    int saved = p->line;
+    int rc = close_table(p) < 0 || close_recipient(p) < 0 ? -1 : 0;
+    p->line = saved;
+    memset(p->seen_obj, 0, sizeof p->seen_obj);
+    return rc;
+}
+
+/* ---- setters -------------------------------------------------------- */
+
+static int set_endpoint(struct parser *p, const char *v)
+{
+    size_t n = strlen(v);
+    while (n > 0 && v[n - 1] == '/')
+        n--;
+    char *e = ds_arena_strndup(p->cat->arena, v, n);
+    if (!e)
+        return fail(p, "out of memory");
+    p->cat->endpoint = e;
+    p->endpoint_line = p->line;
+    return 0;
+}
+
+static int set_url_ttl(struct parser *p, const char *v)
+{
+    p->cat->url_ttl = p->ival;
+    return 0;
+}
+
+static int set_max_body(struct parser *p, const char *v)
+{
+    p->cat->max_request_body = p->ival;
+    return 0;
+}
+
+static int set_log_requests(struct parser *p, const char *v)
+{
+    p->cat->log_requests = (int)p->ival;
+    return 0;
+}
+
+static int set_link_key_file(struct parser *p, const char *v)
+{
+    int fd = open(v, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fail(p, "link-key-file '%s': %s", Q(v), strerror(errno));
+    unsigned char key[MAX_KEY_FILE_BYTES + 1];
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fd, key + n, sizeof key - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            return fail(p, "link-key-file '%s': %s", Q(v), strerror(e));
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n == sizeof key)
+            break;
+    }
+    close(fd);
+    if (n < MIN_KEY_FILE_BYTES || n > MAX_KEY_FILE_BYTES) {
+        sodium_memzero(key, sizeof key);
+        return fail(p, "link-key-file '%s' holds %zu bytes; it must hold %d to %d bytes "
+                       "(create one with 'delta-sharing-admin keygen')",
+                    Q(v), n, MIN_KEY_FILE_BYTES, MAX_KEY_FILE_BYTES);
+    }
+    /* Independent subkeys for independent uses of the one secret. */
+    unsigned char master[32];
+    crypto_generichash(master, sizeof master, key, n, NULL, 0);
+    crypto_generichash(p->cat->link_key, DS_KEY_BYTES, (const unsigned char *)"file-link", 9,
+                       master, sizeof master);
+    crypto_generichash(p->cat->token_key, DS_KEY_BYTES, (const unsigned char *)"page-token",
+                       10, master, sizeof master);
+    sodium_memzero(master, sizeof master);
+    sodium_memzero(key, sizeof key);
+    p->cat->has_link_key = 1;
+    p->cat->link_key_file = pdup(p, v);
+    return p->cat->link_key_file ? 0 : -1;
+}
+
+static int set_share_name(struct parser *p, const char *v)
+{
+    ds_catalog *c = p->cat;
+    for (size_t i = 0; i < c->nshares; i++)
+        if (ds_strcaseeq(c->shares[i]->name, v))
+            return fail(p, "duplicate share name '%s' (first defined on line %d)", Q(v),
+                        c->shares[i]->line);
+    if (grow(p, (void **)&c->shares, &c->share_cap, c->nshares, sizeof *c->shares) < 0)
+        return -1;
+    ds_share_cfg *s = ds_arena_alloc(c->arena, sizeof *s);
+    if (!s)
+        return fail(p, "out of memory");
+    memset(s, 0, sizeof *s);
+    if (!(s->name = pdup(p, v)))
+        return -1;
+    s->line = p->line;
+    c->shares[c->nshares++] = s;
+    p->share = s;
+    p->schema = NULL;
+    p->stanza = SC_SHARE;
+    return 0;
+}
+
+static int set_share_comment(struct parser *p, const char *v)
+{
+    return (p->share->comment = pdup(p, v)) ? 0 : -1;
+}
+
+static int set_share_id(struct parser *p, const char *v)
+{
+    for (size_t i = 0; i < p->cat->nshares; i++)
+        if (p->cat->shares[i]->id && strcmp(p->cat->shares[i]->id, v) == 0)
+            return fail(p, "duplicate share.id '%s' (also used by share '%s')", Q(v),
+                        Q(p->cat->shares[i]->name));
+    return (p->share->id = pdup(p, v)) ? 0 : -1;
+}
+
+static int set_schema_name(struct parser *p, const char *v)
+{
+    ds_share_cfg *s = p->share;
+    for (size_t i = 0; i < s->nschemas; i++)
+        if (ds_strcaseeq(s->schemas[i]->name, v))
+            return fail(p, "duplicate schema name '%s' in share '%s' (first defined on line %d)",
+                        Q(v), Q(s->name), s->schemas[i]->line);
+    if (grow(p, (void **)&s->schemas, &s->cap, s->nschemas, sizeof *s->schemas) < 0)
+        return -1;
+    ds_schema_cfg *sc = ds_arena_alloc(p->cat->arena, sizeof *sc);
+    if (!sc)
+        return fail(p, "out of memory");
+    memset(sc, 0, sizeof *sc);
+    if (!(sc->name = pdup(p, v)))
+        return -1;
+    sc->line = p->line;
+    sc->share = s;
+    s->schemas[s->nschemas++] = sc;
+    p->schema = sc;
+    p->stanza = SC_SCHEMA;
+    return 0;
+}
+
+static int set_table_name(struct parser *p, const char *v)
+{
+    ds_schema_cfg *sc = p->schema;
+    for (size_t i = 0; i < sc->ntables; i++)
+        if (ds_strcaseeq(sc->tables[i]->name, v))
+            return fail(p, "duplicate table name '%s' in schema '%s' (first defined on line %d)",
+                        Q(v), Q(sc->name), sc->tables[i]->line);
+    if (grow(p, (void **)&sc->tables, &sc->cap, sc->ntables, sizeof *sc->tables) < 0)
+        return -1;
+    ds_table_cfg *t = ds_arena_alloc(p->cat->arena, sizeof *t);
+    if (!t)
+        return fail(p, "out of memory");
+    memset(t, 0, sizeof *t);
+    if (!(t->name = pdup(p, v)))
+        return -1;
+    t->line = p->line;
+    t->schema = sc;
+    sc->tables[sc->ntables++] = t;
+    sc->share->ntables++;
+    p->table = t;
+    p->stanza = SC_TABLE;
+    return 0;
+}
+
+static int set_table_location(struct parser *p, const char *v)
+{
+    return (p->table->location = pdup(p, v)) ? 0 : -1;
+}
+
+static int set_table_id(struct parser *p, const char *v)
+{
+    ds_share_cfg *s = p->share;
+    for (size_t i = 0; i < s->nschemas; i++)
+        for (size_t j = 0; j < s->schemas[i]->ntables; j++) {
+            const ds_table_cfg *t = s->schemas[i]->tables[j];
+            if (t != p->table && t->id && strcmp(t->id, v) == 0)
+                return fail(p, "duplicate table.id '%s' in share '%s' (also used by table '%s')",
+                            Q(v), Q(s->name), Q(t->name));
+        }
+    return (p->table->id = pdup(p, v)) ? 0 : -1;
+}
+
+static int set_table_history(struct parser *p, const char *v)
+{
+    p->table->history = (int)p->ival;
+    return 0;
+}
+
+static int set_recipient_name(struct parser *p, const char *v)
+{
+    ds_catalog *c = p->cat;
+    for (size_t i = 0; i < c->nrecipients; i++)
+        if (ds_strcaseeq(c->recipients[i]->name, v))
+            return fail(p, "duplicate recipient name '%s' (first defined on line %d)", Q(v),
+                        c->recipients[i]->line);
+    if (grow(p, (void **)&c->recipients, &c->recipient_cap, c->nrecipients,
+             sizeof *c->recipients) < 0)
+        return -1;
+    ds_recipient *r = ds_arena_alloc(c->arena, sizeof *r);
+    if (!r)
+        return fail(p, "out of memory");
+    memset(r, 0, sizeof *r);
+    if (!(r->name = pdup(p, v)))
+        return -1;
+    r->line = p->line;
+    c->recipients[c->nrecipients++] = r;
+    p->recipient = r;
+    p->share = NULL;
+    p->schema = NULL;
+    p->stanza = SC_RECIPIENT;
+    return 0;
+}
+
+static int set_recipient_token(struct parser *p, const char *v)
+{
+    ds_recipient *r = p->recipient;
+    unsigned char h[32];
+    char hex[65];
+    size_t n = strcspn(v, " \t");
+    if (n != 64)
+        return fail(p, "bad value for recipient.token-sha256: '%s' (expected 64 hex digits, "
+                       "optionally followed by an expiry time)", Q(v));
+    memcpy(hex, v, 64);
+    hex[64] = '\0';
+    if (ds_hex_decode(hex, h, 32) < 0)
+        return fail(p, "bad value for recipient.token-sha256: '%s' (expected 64 hex digits)",
+                    Q(v));
+    int64_t exp = 0;
+    const char *rest = v + 64;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    if (*rest && ds_time_parse(rest, &exp) < 0)
+        return fail(p, "bad expiry time after recipient.token-sha256: '%s' (expected "
+                       "RFC 3339, e.g. 2027-01-01T00:00:00Z)", Q(rest));
+    for (size_t i = 0; i < p->cat->nrecipients; i++) {
+        const ds_recipient *o = p->cat->recipients[i];
+        for (size_t j = 0; j < o->ntokens; j++)
+            if (sodium_memcmp(o->tokens[j].sha256, h, 32) == 0)
+                return fail(p, "duplicate recipient.token-sha256 (already on line %d, "
+                               "recipient '%s')", o->tokens[j].line, Q(o->name));
+    }
+    if (grow(p, (void **)&r->tokens, &r->cap, r->ntokens, sizeof *r->tokens) < 0)
+        return -1;
+    ds_token_cfg *t = &r->tokens[r->ntokens++];
+    memcpy(t->sha256, h, 32);
+    t->expires_ms = exp;
+    t->line = p->line;
+    return 0;
+}
+
+static int set_recipient_expires(struct parser *p, const char *v)
+{
+    p->recipient->expires_ms = p->ival;
+    return 0;
+}
+
+static int set_recipient_shares(struct parser *p, const char *v)
+{
+    ds_recipient *r = p->recipient;
+    r->shares_text = pdup(p, v);
+    r->shares_line = p->line;
+    if (!r->shares_text)
+        return -1;
+    if (strcmp(v, "*") == 0) {
+        r->all_shares = 1;
+        return 0;
+    }
+    /* count, then split on commas; names are resolved after the whole file
+     * is read, since shares may be defined after recipients */
+    size_t n = 1;
+    for (const char *s = v; *s; s++)
+        n += *s == ',';
+    r->shares = ds_arena_alloc(p->cat->arena, n * sizeof *r->shares);
+    if (!r->shares)
+        return fail(p, "out of memory");
+    const char *s = v;
+    while (*s) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        while (len && (*s == ' ' || *s == '\t'))
+            s++, len--;
+        while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+            len--;
+        char *name = ds_arena_strndup(p->cat->arena, s, len);
+        if (!name)
+            return fail(p, "out of memory");
+        if (!ds_name_valid(name, 0))
+            return fail(p, "bad share name in recipient.shares: '%s'", Q(name));
+        if (strcmp(name, "*") == 0)
+            return fail(p, "'*' must stand alone in recipient.shares");
+        r->shares[r->nshares++] = name;
+        if (!e)
+            break;
+        s = e + 1;
+        if (!*s)
+            return fail(p, "empty share name in recipient.shares: '%s'", Q(v));
+    }
+    return 0;
+}
+
+static const struct keydef keys[] = {
+    {"endpoint", SC_GLOBAL, V_URL, 0, 2048, 0, set_endpoint},
+    {"url-ttl", SC_GLOBAL, V_INT, 60, 604800, 0, set_url_ttl},
+    {"link-key-file", SC_GLOBAL, V_PATH, 0, 4096, 0, set_link_key_file},
+    {"max-request-body", SC_GLOBAL, V_INT, 1024, 64 * 1024 * 1024, 0, set_max_body},
+    {"log-requests", SC_GLOBAL, V_BOOL, 0, 0, 0, set_log_requests},
+    {"share.name", SC_SHARE, V_NAME, 0, 255, 0, set_share_name},
+    {"share.comment", SC_SHARE, V_TEXT, 0, 65536, 0, set_share_comment},
+    {"share.id", SC_SHARE, V_ID, 0, 255, 0, set_share_id},
+    {"schema.name", SC_SCHEMA, V_NAME_NODOT, 0, 255, 0, set_schema_name},
+    {"table.name", SC_TABLE, V_NAME_NODOT, 0, 255, 0, set_table_name},
+    {"table.location", SC_TABLE, V_LOCATION, 0, 4096, 0, set_table_location},
+    {"table.id", SC_TABLE, V_ID, 0, 255, 0, set_table_id},
+    {"table.history", SC_TABLE, V_BOOL, 0, 0, 0, set_table_history},
+    {"recipient.name", SC_RECIPIENT, V_NAME, 0, 255, 0, set_recipient_name},
+    {"recipient.token-sha256", SC_RECIPIENT, V_TOKEN_HASH, 0, 0, 1, set_recipient_token},
+    {"recipient.expires", SC_RECIPIENT, V_TIME, 0, 0, 0, set_recipient_expires},
+    {"recipient.shares", SC_RECIPIENT, V_SHARE_LIST, 0, 65536, 0, set_recipient_shares},
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static int opens_stanza(const struct keydef *k)
+{
+    return k->scope != SC_GLOBAL && strcmp(strchr(k->key, '.') + 1, "name") == 0;
+}
+
+static const char *const location_schemes[] = {"file://", "s3://", "s3a://", "gs://",
+                                                "abfss://", "abfs://", "az://",
+                                                "https://", NULL};
+
+static int check_value(struct parser *p, const struct keydef *k, const char *v)
+{
+    size_t n = strlen(v);
+    switch (k->type) {
+    case V_NAME:
+    case V_NAME_NODOT:
+        if (!ds_name_valid(v, k->type == V_NAME_NODOT))
+            return fail(p, "bad value for %s: '%s' (names are 1 to 255 characters without "
+                           "spaces, '/' or control characters%s)",
+                        k->key, Q(v), k->type == V_NAME_NODOT ? ", and without '.'" : "");
+        return 0;
+    case V_TEXT:
+    case V_ID:
+    case V_SHARE_LIST:
+        if ((int64_t)n > k->max)
+            return fail(p, "value for %s is too long (%zu bytes, at most %lld)", k->key, n,
+                        (long long)k->max);
+        if (k->type == V_ID)
+            for (size_t i = 0; i < n; i++)
+                if ((unsigned char)v[i] <= 0x20 || v[i] == 0x7f)
+                    return fail(p, "bad value for %s: '%s' (no spaces or control characters)",
+                                k->key, Q(v));
+        return 0;
+    case V_URL:
+        if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) ||
+            strpbrk(v, "?# \t") || strlen(strstr(v, "://") + 3) == 0 || (int64_t)n > k->max)
+            return fail(p, "bad value for %s: '%s' (expected an http:// or https:// URL "
+                           "without query or fragment)", k->key, Q(v));
+        return 0;
+    case V_INT:
+        if (ds_parse_i64(v, k->min, k->max, &p->ival) < 0)
+            return fail(p, "bad value for %s: '%s' (expected an integer from %lld to %lld)",
+                        k->key, Q(v), (long long)k->min, (long long)k->max);
+        return 0;
+    case V_BOOL:
+        if (ds_strcaseeq(v, "true") || ds_strcaseeq(v, "yes") || ds_strcaseeq(v, "on") ||
+            strcmp(v, "1") == 0)
+            p->ival = 1;
+        else if (ds_strcaseeq(v, "false") || ds_strcaseeq(v, "no") || ds_strcaseeq(v, "off") ||
+                 strcmp(v, "0") == 0)
+            p->ival = 0;
+        else
+            return fail(p, "bad value for %s: '%s' (expected true or false)", k->key, Q(v));
+        return 0;
+    case V_TIME:
+        if (ds_time_parse(v, &p->ival) < 0)
+            return fail(p, "bad value for %s: '%s' (expected an RFC 3339 time such as "
+                           "2027-01-01T00:00:00Z)", k->key, Q(v));
+        return 0;
+    case V_PATH:
+        if (v[0] != '/')
+            return fail(p, "bad value for %s: '%s' (expected an absolute path)", k->key, Q(v));
+        return 0;
+    case V_LOCATION: {
+        const char *const *sch;
+        for (sch = location_schemes; *sch; sch++)
+            if (strncmp(v, *sch, strlen(*sch)) == 0)
+                break;
+        if (!*sch)
+            return fail(p, "bad value for %s: '%s' (expected a file://, s3://, s3a://, gs://, "
+                           "abfss://, abfs://, az:// or https:// location)", k->key, Q(v));
+        const char *rest = v + strlen(*sch);
+        if (strcmp(*sch, "file://") == 0 && rest[0] != '/')
+            return fail(p, "bad value for %s: '%s' (a file:// location needs an absolute "
+                           "path: file:///srv/delta/table)", k->key, Q(v));
+        if (!rest[0] || (rest[0] == '/' && strcmp(*sch, "file://") != 0))
+            return fail(p, "bad value for %s: '%s' (no bucket, container or host)", k->key,
+                        Q(v));
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+                return fail(p, "bad value for %s: control character in '%s'", k->key, Q(v));
+        if ((int64_t)n > k->max)
+            return fail(p, "value for %s is too long", k->key);
+        return 0;
+    }
+    case V_TOKEN_HASH:
+        return 0; /* checked by its setter */
+    }
+    return 0;
+}
+
+/* Splits one line into key and value; handles comments and quoting.
+ * Returns 1 for a key/value line, 0 for blank/comment, -1 on error. */
+static int split_line(struct parser *p, char *line, char **key, char **val)
+{
+    char *s = line;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s == '\0' || *s == '#')
+        return 0;
+    char *eq = strchr(s, '=');
+    if (!eq)
+        return fail(p, "expected 'key = value', got '%s'", Q(s));
+    char *ke = eq;
+    while (ke > s && (ke[-1] == ' ' || ke[-1] == '\t'))
+        ke--;
+    *ke = '\0';
+    *key = s;
+    if (!**key)
+        return fail(p, "missing key before '='");
+    for (char *c = *key; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' ||
+              *c == '_' || (*c >= 'A' && *c <= 'Z')))
+            return fail(p, "bad key '%s'", Q(*key));
+    char *v = eq + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (*v == '"') {
+        /* quoted: "..." with \" and \\ escapes; keeps '#' and spaces */
+        char *o = v, *i = v + 1;
+        for (;; i++) {
+            if (*i == '\0')
+                return fail(p, "unterminated quoted value for %s", Q(*key));
+            if (*i == '\\' && (i[1] == '"' || i[1] == '\\')) {
+                *o++ = *++i;
+                continue;
+            }
+            if (*i == '"')
+                break;
+            *o++ = *i;
+        }
+        *o = '\0';
+        char *t = i + 1;
+        while (*t == ' ' || *t == '\t')
+            t++;
+        if (*t && *t != '#')
+            return fail(p, "unexpected text after quoted value for %s: '%s'", Q(*key), Q(t));
+    } else {
+        /* unquoted: a '#' at the start or after whitespace begins a comment */
+        for (char *c = v; *c; c++)
+            if (*c == '#' && (c == v || c[-1] == ' ' || c[-1] == '\t')) {
+                *c = '\0';
+                break;
+            }
+        size_t n = strlen(v);
+        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+            v[--n] = '\0';
+        if (n == 0)
+            return fail(p, "empty value for %s", Q(*key));
+    }
+    *val = v;
+    return 1;
+}
+
+static int handle(struct parser *p, const char *key, const char *val)
+{
+    const struct keydef *k = NULL;
+    size_t idx;
+    for (idx = 0; idx < NKEYS; idx++)
+        if (strcmp(keys[idx].key, key) == 0) {
+            k = &keys[idx];
+            break;
+        }
+    if (!k)
+        return fail(p, "unknown key '%s'", Q(key));
+    p->key = k;
+
+    if (opens_stanza(k)) {
+        if (close_stanza(p) < 0)
+            return -1;
+        if (k->scope == SC_SCHEMA && !p->share)
+            return fail(p, "schema.name '%s' must follow a share.name (schemas live in shares)",
+                        Q(val));
+        if (k->scope == SC_TABLE && !p->schema)
+            return fail(p, "table.name '%s' must follow a schema.name (tables live in schemas)",
+                        Q(val));
+    } else if (k->scope != SC_GLOBAL && p->stanza != k->scope) {
+        return fail(p, "%s outside its stanza: it must come after %s.name and before the "
+                       "next stanza opens (the open stanza is %s)",
+                    key, scope_names[k->scope],
+                    p->stanza == SC_GLOBAL ? "none" : scope_names[p->stanza]);
+    }
+    unsigned char *seen = k->scope == SC_GLOBAL ? p->seen_global : p->seen_obj;
+    if (!k->repeatable && !opens_stanza(k)) {
+        if (seen[idx / 8] & (1u << (idx % 8)))
+            return fail(p, "duplicate key %s", key);
+        seen[idx / 8] |= (unsigned char)(1u << (idx % 8));
+    }
+    if (check_value(p, k, val) < 0)
+        return -1;
+    return k->set(p, val);
+}
+
+/* A UUID-shaped id (RFC 9562 version 8) from a BLAKE2b digest of the
+ * lower-cased names, so every host derives the same id for the same table. */
+static const char *derive_id(ds_arena *a, const char *label, const char *const *parts,
+                             int nparts)
+{
+    unsigned char h[16];
+    char hex[33];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, sizeof h);
+    crypto_generichash_update(&st, (const unsigned char *)label, strlen(label) + 1);
+    for (int i = 0; i < nparts; i++) {
+        for (const char *n = parts[i]; *n; n++) {
+            unsigned char lc = (unsigned char)(*n >= 'A' && *n <= 'Z' ? *n + 32 : *n);
+            crypto_generichash_update(&st, &lc, 1);
+        }
+        crypto_generichash_update(&st, (const unsigned char *)"", 1);
+    }
+    crypto_generichash_final(&st, h, sizeof h);
+    h[6] = (unsigned char)((h[6] & 0x0f) | 0x80);
+    h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
+    ds_hex_encode(h, sizeof h, hex);
+    return ds_arena_printf(a, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+                           hex + 20);
+}
+
+static int finish(struct parser *p)
+{
+    ds_catalog *c = p->cat;
+    if (close_stanza(p) < 0)
+        return -1;
+    if (!c->endpoint) {
+        p->line = 0;
+        ds_error_set(p->err, DS_ERR_CONFIG, "%s: missing required key 'endpoint' (the public "
+                                            "URL of the protocol root)", p->file);
+        return -1;
+    }
+    /* resolve recipient grants to canonical share names */
+    for (size_t i = 0; i < c->nrecipients; i++) {
+        ds_recipient *r = c->recipients[i];
+        for (size_t j = 0; j < r->nshares; j++) {
+            const ds_share_cfg *s = ds_catalog_share(c, r->shares[j]);
+            if (!s) {
+                p->line = r->shares_line;
+                return fail(p, "recipient '%s' is granted share '%s', which is not defined",
+                            Q(r->name), Q(r->shares[j]));
+            }
+            r->shares[j] = s->name;
+        }
+    }
+    /* derived ids: stable across hosts and restarts, from the names */
+    for (size_t i = 0; i < c->nshares; i++) {
+        ds_share_cfg *s = c->shares[i];
+        if (!s->id && !(s->id = derive_id(c->arena, "share", (const char *[]){s->name}, 1)))
+            return fail(p, "out of memory");
+        for (size_t j = 0; j < s->nschemas; j++)
+            for (size_t k = 0; k < s->schemas[j]->ntables; k++) {
+                ds_table_cfg *t = s->schemas[j]->tables[k];
+                const char *parts[3] = {s->name, s->schemas[j]->name, t->name};
+                if (!t->id && !(t->id = derive_id(c->arena, "table", parts, 3)))
+                    return fail(p, "out of memory");
+            }
+    }
+    return 0;
+}
+
+ds_catalog *ds_catalog_parse(const char *name, const char *text, size_t len, ds_error *err)
+{
+    if (sodium_init() < 0) {
+        ds_error_set(err, DS_ERR_CONFIG, "%s: libsodium failed to initialise", name);
+        return NULL;
+    }
+    ds_arena *a = ds_arena_new(0);
+    if (!a) {
+        ds_error_set(err, DS_ERR_CONFIG, "%s: out of memory", name);
+        return NULL;
+    }
+    ds_catalog *c = ds_arena_alloc(a, sizeof *c);
+    char *line = malloc(MAX_LINE_BYTES + 1);
+    if (!c || !line) {
+        free(line);
+        ds_arena_free(a);
+        ds_error_set(err, DS_ERR_CONFIG, "%s: out of memory", name);
+        return NULL;
+    }
+    memset(c, 0, sizeof *c);
+    c->arena = a;
+    c->url_ttl = 3600;
+    c->max_request_body = 1024 * 1024;
+    c->log_requests = 1;
+    c->path = ds_arena_strdup(a, name);
+    crypto_generichash(c->generation, sizeof c->generation, (const unsigned char *)text, len,
+                       NULL, 0);
+
+    struct parser p = {.cat = c, .file = name, .err = err, .stanza = SC_GLOBAL};
+    size_t pos = 0;
+    int rc = 0;
+    if (memchr(text, '\0', len)) {
+        const char *z = memchr(text, '\0', len);
+        p.line = 1;
+        for (const char *t = text; t < z; t++)
+            p.line += *t == '\n';
+        rc = fail(&p, "NUL byte in the file (is it a text file?)");
+    }
+    while (rc == 0 && pos < len) {
+        p.line++;
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+        if (n > MAX_LINE_BYTES) {
+            rc = fail(&p, "line longer than %u bytes", MAX_LINE_BYTES);
+            break;
+        }
+        memcpy(line, text + pos, n);
+        if (n && line[n - 1] == '\r')
+            n--;
+        line[n] = '\0';
+        pos = nl ? (size_t)(nl - text) + 1 : len;
+        char *key = NULL, *val = NULL;
+        int s = split_line(&p, line, &key, &val);
+        if (s < 0)
+            rc = -1;
+        else if (s > 0)
+            rc = handle(&p, key, val);
+    }
+    free(line);
+    if (rc == 0)
+        rc = finish(&p);
+    if (rc < 0) {
+        ds_catalog_free(c);
+        return NULL;
+    }
+    /* without a key file, page tokens are keyed by the config itself:
+     * tamper-evident for anyone who cannot read the config */
+    if (!c->has_link_key)
+        crypto_generichash(c->token_key, DS_KEY_BYTES, (const unsigned char *)text, len,
+                           (const unsigned char *)"delta-sharing-fcgi page tokens", 30);
+    return c;
+}
+
+ds_catalog *ds_catalog_load(const char *path, ds_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ds_error_set(err, DS_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        ds_error_set(err, DS_ERR_CONFIG, "%s: not a regular file", path);
+        return NULL;
+    }
+    if (st.st_size > (off_t)MAX_CONFIG_BYTES) {
+        close(fd);
+        ds_error_set(err, DS_ERR_CONFIG, "%s: larger than %u bytes", path, MAX_CONFIG_BYTES);
+        return NULL;
+    }
+    size_t len = (size_t)st.st_size, got = 0;
+    char *text = malloc(len + 1);
+    if (!text) {
+        close(fd);
+        ds_error_set(err, DS_ERR_CONFIG, "%s: out of memory", path);
+        return NULL;
+    }
+    while (got < len) {
+        ssize_t r = read(fd, text + got, len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : EIO;
+            close(fd);
+            free(text);
+            ds_error_set(err, DS_ERR_CONFIG, "%s: read failed: %s", path, strerror(e));
+            return NULL;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    text[len] = '\0';
+    ds_catalog *c = ds_catalog_parse(path, text, len, err);
+    sodium_memzero(text, len);
+    free(text);
+    return c;
+}
+
+void ds_catalog_free(ds_catalog *cat)
+{
+    if (!cat)
+        return;
+    sodium_memzero(cat->link_key, sizeof cat->link_key);
+    sodium_memzero(cat->token_key, sizeof cat->token_key);
+    ds_arena_free(cat->arena);
+}

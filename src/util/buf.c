@@ -1,0 +1,96 @@
+/* buf.c - see buf.h. */
+#include "config.h"
+#include "util/buf.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ds_buf_init(ds_buf *b, size_t max)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->max = max;
+}
+
+void ds_buf_free(ds_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void ds_buf_clear(ds_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+static int grow(ds_buf *b, size_t need)
+{
+    if (need > b->max || need + 1 < need) {
+        ds_buf_free(b);
+        return -1;
+    }
+    if (need + 1 <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need + 1)
+        cap = cap > b->max / 2 ? b->max + 1 : cap * 2;
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        ds_buf_free(b);
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int ds_buf_append(ds_buf *b, const void *p, size_t n)
+{
+    if (n > b->max - b->len || grow(b, b->len + n) < 0) {
+        ds_buf_free(b);
+        return -1;
+    }
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int ds_buf_puts(ds_buf *b, const char *s)
+{
+    return ds_buf_append(b, s, strlen(s));
+}
+
+int ds_buf_putc(ds_buf *b, char c)
+{
+    return ds_buf_append(b, &c, 1);
+}
+
+int ds_buf_printf(ds_buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        ds_buf_free(b);
+        return -1;
+    }
+    if ((size_t)n < sizeof small)
+        return ds_buf_append(b, small, (size_t)n);
+    if ((size_t)n > b->max - b->len || grow(b, b->len + (size_t)n) < 0) {
+        ds_buf_free(b);
+        return -1;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}

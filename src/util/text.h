@@ -1,0 +1,33 @@
+/* text.h - strict parsing and encoding helpers (no atoi, no sprintf). */
+#ifndef DS_TEXT_H
+#define DS_TEXT_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Percent-decodes s[0..n) into out (which must hold n+1 bytes), once.
+ * plus_is_space: form encoding ('+' means ' '), used for query strings.
+ * Returns the decoded length, or -1 on a malformed escape or a decoded NUL. */
+long ds_pct_decode(const char *s, size_t n, char *out, int plus_is_space);
+
+/* Parses a decimal integer (optional '-', digits only, no spaces) within
+ * [min, max].  Returns 0, or -1 when s is not such a number. */
+int ds_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* Delta Sharing names: 1..255 bytes, none of space, '/', 0x00-0x1F, 0x7F;
+ * with no_dot also no '.' (schemas and tables). */
+int ds_name_valid(const char *s, int no_dot);
+
+int ds_strcaseeq(const char *a, const char *b);
+
+/* RFC 3339 / ISO 8601 timestamp with optional fraction and offset ("Z",
+ * "+hh:mm"); a string without offset is read as UTC.  Also accepts a
+ * space instead of 'T'.  Returns 0 and milliseconds since the epoch. */
+int ds_time_parse(const char *s, int64_t *ms);
+/* Formats as 2027-01-01T00:00:00.000Z into out (at least 32 bytes). */
+void ds_time_format(int64_t ms, char *out, size_t outsz);
+
+/* Lower-case hex of n bytes; out must hold 2n+1. */
+void ds_hex_encode(const unsigned char *in, size_t n, char *out);
+/* Decodes exactly 2n hex digits; returns 0 or -1. */
+int ds_hex_decode(const char *in, unsigned char *out, size_t n);
+#endif
