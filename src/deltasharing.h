@@ -52,6 +52,7 @@ typedef struct ds_error {
     ds_status status;
     char message[512];  /* public, shown to clients */
     char detail[1024];  /* private, log only */
+    const char *kind;   /* optional machine-readable sub-kind ("missing-metadata"), static */
 } ds_error;
 
 void ds_error_clear(ds_error *err);
@@ -62,6 +63,8 @@ ds_status ds_error_set(ds_error *err, ds_status st, const char *fmt, ...)
 /* Appends log-only detail to the current error. */
 void ds_error_detail(ds_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Sets err->kind unless one is already set. */
+void ds_error_kind(ds_error *err, const char *kind);
 int ds_status_http(ds_status st);
 const char *ds_status_code_name(ds_status st);
 const char *ds_status_reason(int http_status);

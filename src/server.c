@@ -4,15 +4,28 @@
 #include "server.h"
 #include "auth/auth.h"
 #include "http/http.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static void log_stderr(void *ctx, const char *line)
+/* One write() per line: with O_APPEND, lines from many workers sharing a
+ * log file never interleave. */
+static void log_line(void *ctx, const char *line)
 {
-    (void)ctx;
-    fprintf(stderr, "%s\n", line);
-    fflush(stderr);
+    const ds_catalog *cat = ctx;
+    char buf[4096];
+    size_t n = strlen(line);
+    if (n > sizeof buf - 1)
+        n = sizeof buf - 1;
+    memcpy(buf, line, n);
+    buf[n++] = '\n';
+    int fd = cat->log_fd >= 0 ? cat->log_fd : STDERR_FILENO;
+    ssize_t w;
+    do
+        w = write(fd, buf, n);
+    while (w < 0 && errno == EINTR);
 }
 
 ds_server *ds_server_new(const char *config_path, ds_error *err)
@@ -34,7 +47,8 @@ ds_server *ds_server_new(const char *config_path, ds_error *err)
     srv->auth_ctx = srv->cat;
     srv->disc = &ds_catalog_discovery;
     srv->disc_ctx = srv->cat;
-    srv->log = srv->cat->log_requests ? log_stderr : NULL;
+    srv->log = srv->cat->log_requests ? log_line : NULL;
+    srv->log_ctx = srv->cat;
     return srv;
 }
 

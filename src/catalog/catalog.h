@@ -69,6 +69,8 @@ typedef struct ds_catalog {
     unsigned char generation[16];          /* digest of the config bytes */
     int64_t max_request_body;
     int log_requests;
+    const char *log_file; /* NULL: standard error */
+    int log_fd;           /* open on log_file, else -1 */
     ds_share_cfg **shares;
     size_t nshares, share_cap;
     ds_recipient **recipients;

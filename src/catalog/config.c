@@ -190,6 +190,16 @@ static int set_log_requests(struct parser *p, const char *v)
     return 0;
 }
 
+static int set_log_file(struct parser *p, const char *v)
+{
+    int fd = open(v, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return fail(p, "log-file '%s': %s", Q(v), strerror(errno));
+    p->cat->log_fd = fd;
+    p->cat->log_file = pdup(p, v);
+    return p->cat->log_file ? 0 : -1;
+}
+
 static int set_link_key_file(struct parser *p, const char *v)
 {
     int fd = open(v, O_RDONLY | O_CLOEXEC);
@@ -459,6 +469,7 @@ static const struct keydef keys[] = {
     {"link-key-file", SC_GLOBAL, V_PATH, 0, 4096, 0, set_link_key_file},
     {"max-request-body", SC_GLOBAL, V_INT, 1024, 64 * 1024 * 1024, 0, set_max_body},
     {"log-requests", SC_GLOBAL, V_BOOL, 0, 0, 0, set_log_requests},
+    {"log-file", SC_GLOBAL, V_PATH, 0, 4096, 0, set_log_file},
     {"share.name", SC_SHARE, V_NAME, 0, 255, 0, set_share_name},
     {"share.comment", SC_SHARE, V_TEXT, 0, 65536, 0, set_share_comment},
     {"share.id", SC_SHARE, V_ID, 0, 255, 0, set_share_id},
@@ -755,6 +766,7 @@ ds_catalog *ds_catalog_parse(const char *name, const char *text, size_t len, ds_
     c->url_ttl = 3600;
     c->max_request_body = 1024 * 1024;
     c->log_requests = 1;
+    c->log_fd = -1;
     c->path = ds_arena_strdup(a, name);
     crypto_generichash(c->generation, sizeof c->generation, (const unsigned char *)text, len,
                        NULL, 0);
@@ -854,6 +866,8 @@ void ds_catalog_free(ds_catalog *cat)
 {
     if (!cat)
         return;
+    if (cat->log_fd >= 0)
+        close(cat->log_fd);
     sodium_memzero(cat->link_key, sizeof cat->link_key);
     sodium_memzero(cat->token_key, sizeof cat->token_key);
     ds_arena_free(cat->arena);

@@ -18,6 +18,7 @@ struct block {
 
 struct ds_arena {
     struct block *head;  /* current block, newest first */
+    struct block *first; /* the block made by ds_arena_new, kept by reset */
     size_t cap, total;   /* total = bytes of all blocks */
 };
 
@@ -41,7 +42,7 @@ ds_arena *ds_arena_new(size_t cap)
     if (!a)
         return NULL;
     a->cap = cap;
-    a->head = block_new(a, BLOCK_SIZE);
+    a->head = a->first = block_new(a, BLOCK_SIZE);
     if (!a->head) {
         free(a);
         return NULL;
@@ -64,12 +65,12 @@ void ds_arena_free(ds_arena *a)
 
 void ds_arena_reset(ds_arena *a)
 {
-    struct block *b = a->head, *first = NULL;
+    /* Keep the block made by ds_arena_new: a large private block may sit
+     * anywhere in the chain (even at its tail) and must not be kept. */
+    struct block *b = a->head, *first = a->first;
     while (b) {
         struct block *n = b->next;
-        if (!n)
-            first = b;
-        else
+        if (b != first)
             free(b);
         b = n;
     }

@@ -35,6 +35,13 @@ void ds_error_clear(ds_error *err)
     err->status = DS_OK;
     err->message[0] = '\0';
     err->detail[0] = '\0';
+    err->kind = NULL;
+}
+
+void ds_error_kind(ds_error *err, const char *kind)
+{
+    if (err && !err->kind)
+        err->kind = kind;
 }
 
 ds_status ds_error_set(ds_error *err, ds_status st, const char *fmt, ...)
