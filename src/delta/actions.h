@@ -1,0 +1,36 @@
+/* actions.h - one decoded Delta action (internal to src/delta). */
+#ifndef DS_ACTIONS_H
+#define DS_ACTIONS_H
+#include "delta/delta.h"
+
+typedef enum {
+    DS_A_NONE = 0,  /* blank line or unknown action: ignore */
+    DS_A_FILE,      /* add / remove / cdc */
+    DS_A_METADATA,
+    DS_A_PROTOCOL,
+    DS_A_COMMITINFO,
+    DS_A_TXN,
+    DS_A_DOMAIN,
+    DS_A_CHECKPOINT_METADATA,
+    DS_A_SIDECAR,
+} ds_action_type;
+
+typedef struct ds_action {
+    ds_action_type type;
+    int has_ict;
+    union {
+        ds_file file;
+        ds_metadata metadata;
+        ds_protocol protocol;
+        ds_txn txn;
+        ds_domain domain;
+        int64_t ict;
+        const char *sidecar_path;
+    } u;
+} ds_action;
+
+/* Decodes the JSON object in [p, end) (one log line).  Strings go to a.
+ * Returns 0, or -1 with err set (kind "corrupt-log"). */
+int ds_parse_action(const char *p, const char *end, ds_arena *a, ds_action *out,
+                    ds_error *err);
+#endif

@@ -1,0 +1,849 @@
+/* checkpoint.c - checkpoints through the Parquet reader (or the JSON action
+ * parser for UUID-named JSON checkpoints).
+ *
+ * Columns are resolved by name path, never by position; a missing column
+ * reads as null.  Only the columns asked for are read: loading touches the
+ * small non-file columns, streaming touches the add columns, and `tags`,
+ * `remove`, `stats_parsed` (unless `stats` is absent) are never read. */
+#include "config.h"
+#include "delta/checkpoint.h"
+#include "parquet/parquet.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/text.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a Parquet file in the store ---------------------------------- */
+
+typedef struct pq_src {
+    const ds_store *store;
+    const char *url;
+} pq_src;
+
+static ds_status src_read_at(void *ctx, uint64_t off, size_t n, unsigned char *buf,
+                             ds_error *err)
+{
+    pq_src *src = ctx;
+    return src->store->ops->get_range(src->store->ctx, src->url, off, n, buf, err);
+}
+
+static ds_status open_parquet(const ds_snapshot *s, const char *url, pq_src *src,
+                              ds_pq_file **f, ds_error *err)
+{
+    ds_store_entry st;
+    src->store = s->store;
+    src->url = url;
+    if (s->store->ops->stat(s->store->ctx, url, &st, err) != DS_OK) {
+        ds_error_kind(err, "storage");
+        return err->status;
+    }
+    ds_pq_io io = {src_read_at, src, st.size};
+    if (ds_pq_open(&io, f, err) != DS_OK) {
+        ds_error_kind(err, "corrupt-log");
+        ds_error_detail(err, "checkpoint %.300s", url);
+        return err->status;
+    }
+    return DS_OK;
+}
+
+/* ---- row-aligned column reading -------------------------------------- */
+
+typedef struct col {
+    int node;                /* leaf node, -1 when the column is absent */
+    int16_t max_def;
+    ds_pq_cursor *cur;
+    int have_la;             /* a value read ahead belongs to the next row */
+    ds_pq_value la;
+    unsigned char *la_buf;
+    size_t la_cap;
+} col;
+
+static void col_init(col *c)
+{
+    memset(c, 0, sizeof *c);
+    c->node = -1;
+}
+
+static int col_find(ds_pq_file *f, col *c, const char *a, const char *b, const char *d,
+                    const char *e)
+{
+    const char *path[4] = {a, b, d, e};
+    size_t n = e ? 4 : d ? 3 : b ? 2 : 1;
+    c->node = ds_pq_find(f, path, n);
+    if (c->node >= 0) {
+        const ds_pq_node *nd = ds_pq_node_at(f, c->node);
+        if (!nd->is_leaf)
+            c->node = -1;
+        else
+            c->max_def = nd->def_level;
+    }
+    return c->node;
+}
+
+static ds_status col_open(ds_pq_file *f, int rg, col *c, ds_error *err)
+{
+    c->have_la = 0;
+    if (c->node < 0)
+        return DS_OK;
+    return ds_pq_cursor_open(f, rg, c->node, &c->cur, err);
+}
+
+static void col_close(col *c)
+{
+    if (c->cur)
+        ds_pq_cursor_close(c->cur);
+    c->cur = NULL;
+    c->have_la = 0;
+}
+
+static void col_free(col *c)
+{
+    col_close(c);
+    free(c->la_buf);
+    c->la_buf = NULL;
+    c->la_cap = 0;
+}
+
+/* Next level entry; an absent column yields null entries (def 0). */
+static int col_next(col *c, ds_pq_value *v, ds_error *err)
+{
+    if (c->node < 0) {
+        memset(v, 0, sizeof *v);
+        return 1;
+    }
+    if (c->have_la) {
+        *v = c->la;
+        c->have_la = 0;
+        return 1;
+    }
+    int r = ds_pq_next(c->cur, v, err);
+    if (r == 0) {
+        ds_error_set(err, DS_ERR_INTERNAL, NULL);
+        ds_error_kind(err, "corrupt-log");
+        ds_error_detail(err, "a checkpoint column ended before its row group");
+    }
+    return r;
+}
+
+static int col_unread(col *c, const ds_pq_value *v, ds_error *err)
+{
+    c->la = *v;
+    if (v->ptr && v->len) {
+        if (v->len > c->la_cap) {
+            unsigned char *nb = realloc(c->la_buf, v->len);
+            if (!nb)
+                return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
+            c->la_buf = nb;
+            c->la_cap = v->len;
+        }
+        memcpy(c->la_buf, v->ptr, v->len);
+        c->la.ptr = c->la_buf;
+    }
+    c->have_la = 1;
+    return 1;
+}
+
+static const char *vstr(const ds_pq_value *v, ds_arena *a)
+{
+    if (!v->present)
+        return NULL;
+    return ds_arena_strndup(a, (const char *)(v->ptr ? v->ptr : (const unsigned char *)""),
+                            v->len);
+}
+
+static int64_t vint(const ds_pq_value *v)
+{
+    return v->v.i64;
+}
+
+/* Reads the entries of a repeated column (list element, or map key and
+ * value in lockstep) for one row.  Returns the entry count, or -1. */
+static long row_entries(col *k, col *val, int16_t entry_def, ds_arena *a, const char ***keys,
+                        const char ***vals, int *is_null, int16_t null_def, ds_error *err)
+{
+    ds_pq_value kv, vv;
+    size_t n = 0, cap = 0;
+    const char **ks = NULL, **vs = NULL;
+    *is_null = 1;
+    *keys = NULL;
+    if (vals)
+        *vals = NULL;
+    if (k->node < 0)
+        return 0;
+    for (int first = 1;; first = 0) {
+        if (col_next(k, &kv, err) < 0)
+            return -1;
+        if (val && col_next(val, &vv, err) < 0)
+            return -1;
+        if (!first && kv.rep == 0) {
+            if (col_unread(k, &kv, err) < 0 || (val && col_unread(val, &vv, err) < 0))
+                return -1;
+            break;
+        }
+        if (first && kv.def >= null_def)
+            *is_null = 0;
+        if (kv.def >= entry_def) {
+            if (n == cap) {
+                size_t nc = cap ? cap * 2 : 8;
+                const char **nk = ds_arena_alloc(a, nc * sizeof *nk);
+                const char **nv = val ? ds_arena_alloc(a, nc * sizeof *nv) : NULL;
+                if (!nk || (val && !nv))
+                    return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
+                if (n) {
+                    memcpy(nk, ks, n * sizeof *nk);
+                    if (val)
+                        memcpy(nv, vs, n * sizeof *nv);
+                }
+                ks = nk;
+                vs = nv;
+                cap = nc;
+            }
+            ks[n] = vstr(&kv, a);
+            if (!ks[n] && kv.present)
+                return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
+            if (val) {
+                vs[n] = vstr(&vv, a);
+                if (!vs[n] && vv.present)
+                    return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
+            }
+            n++;
+        }
+        /* peek: stop at the end of the chunk too */
+        if (k->have_la)
+            continue;
+        ds_pq_value peek;
+        int r = ds_pq_next(k->cur, &peek, err);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        if (col_unread(k, &peek, err) < 0)
+            return -1;
+        if (peek.rep == 0)
+            break;
+    }
+    *keys = ks;
+    if (vals)
+        *vals = vs;
+    return (long)n;
+}
+
+/* Definition level at which a MAP/LIST entry exists: that of the repeated
+ * group above the leaf; and at which the map/list itself is non-null. */
+static void rep_levels(ds_pq_file *f, const col *c, int16_t *entry_def, int16_t *null_def)
+{
+    *entry_def = *null_def = 0;
+    if (c->node < 0)
+        return;
+    int n = ds_pq_node_at(f, c->node)->parent;
+    while (n >= 0 && ds_pq_node_at(f, n)->repetition != DS_PQ_REPEATED)
+        n = ds_pq_node_at(f, n)->parent;
+    if (n < 0)
+        return;
+    *entry_def = ds_pq_node_at(f, n)->def_level;
+    int p = ds_pq_node_at(f, n)->parent;
+    *null_def = p >= 0 ? ds_pq_node_at(f, p)->def_level : 0;
+}
+
+static int16_t node_def(ds_pq_file *f, const char *a, const char *b)
+{
+    const char *path[2] = {a, b};
+    int n = ds_pq_find(f, path, b ? 2 : 1);
+    return n >= 0 ? ds_pq_node_at(f, n)->def_level : INT16_MAX;
+}
+
+/* ---- non-file actions ------------------------------------------------- */
+
+enum { P_MINR, P_MINW, P_RF, P_WF, M_ID, M_NAME, M_DESC, M_PROV, M_OPTK, M_OPTV, M_SCHEMA,
+       M_PCOLS, M_CONFK, M_CONFV, M_CTIME, T_APP, T_VER, T_LAST, D_DOM, D_CONF, D_REM,
+       S_PATH, NCOLS };
+
+static ds_status load_parquet_part(ds_snapshot *s, const char *url, ds_error *err)
+{
+    pq_src src;
+    ds_pq_file *f = NULL;
+    if (open_parquet(s, url, &src, &f, err) != DS_OK)
+        return err->status;
+    col c[NCOLS];
+    for (int i = 0; i < NCOLS; i++)
+        col_init(&c[i]);
+    col_find(f, &c[P_MINR], "protocol", "minReaderVersion", NULL, NULL);
+    col_find(f, &c[P_MINW], "protocol", "minWriterVersion", NULL, NULL);
+    col_find(f, &c[P_RF], "protocol", "readerFeatures", "element", NULL);
+    col_find(f, &c[P_WF], "protocol", "writerFeatures", "element", NULL);
+    col_find(f, &c[M_ID], "metaData", "id", NULL, NULL);
+    col_find(f, &c[M_NAME], "metaData", "name", NULL, NULL);
+    col_find(f, &c[M_DESC], "metaData", "description", NULL, NULL);
+    col_find(f, &c[M_PROV], "metaData", "format", "provider", NULL);
+    col_find(f, &c[M_OPTK], "metaData", "format", "options", "key");
+    col_find(f, &c[M_OPTV], "metaData", "format", "options", "value");
+    col_find(f, &c[M_SCHEMA], "metaData", "schemaString", NULL, NULL);
+    col_find(f, &c[M_PCOLS], "metaData", "partitionColumns", "element", NULL);
+    col_find(f, &c[M_CONFK], "metaData", "configuration", "key", NULL);
+    col_find(f, &c[M_CONFV], "metaData", "configuration", "value", NULL);
+    col_find(f, &c[M_CTIME], "metaData", "createdTime", NULL, NULL);
+    col_find(f, &c[T_APP], "txn", "appId", NULL, NULL);
+    col_find(f, &c[T_VER], "txn", "version", NULL, NULL);
+    col_find(f, &c[T_LAST], "txn", "lastUpdated", NULL, NULL);
+    col_find(f, &c[D_DOM], "domainMetadata", "domain", NULL, NULL);
+    col_find(f, &c[D_CONF], "domainMetadata", "configuration", NULL, NULL);
+    col_find(f, &c[D_REM], "domainMetadata", "removed", NULL, NULL);
+    col_find(f, &c[S_PATH], "sidecar", "path", NULL, NULL);
+    int16_t prot_def = node_def(f, "protocol", NULL), meta_def = node_def(f, "metaData", NULL);
+    int16_t txn_def = node_def(f, "txn", NULL), dom_def = node_def(f, "domainMetadata", NULL);
+    int16_t rf_e, rf_n, wf_e, wf_n, ok_e, ok_n, pc_e, pc_n, cf_e, cf_n;
+    rep_levels(f, &c[P_RF], &rf_e, &rf_n);
+    rep_levels(f, &c[P_WF], &wf_e, &wf_n);
+    rep_levels(f, &c[M_OPTK], &ok_e, &ok_n);
+    rep_levels(f, &c[M_PCOLS], &pc_e, &pc_n);
+    rep_levels(f, &c[M_CONFK], &cf_e, &cf_n);
+
+    ds_status st = DS_OK;
+    ds_arena *a = s->arena;
+    for (int rg = 0; st == DS_OK && rg < ds_pq_num_row_groups(f); rg++) {
+        for (int i = 0; st == DS_OK && i < NCOLS; i++)
+            st = col_open(f, rg, &c[i], err);
+        int64_t rows = ds_pq_row_group_rows(f, rg);
+        for (int64_t r = 0; st == DS_OK && r < rows; r++) {
+            ds_pq_value v[NCOLS];
+            const char **l1, **l2;
+            int isnull;
+            long n;
+#define NEXT(i) (col_next(&c[i], &v[i], err) < 0)
+            if (NEXT(P_MINR) || NEXT(P_MINW) || NEXT(M_ID) || NEXT(M_NAME) || NEXT(M_DESC) ||
+                NEXT(M_PROV) || NEXT(M_SCHEMA) || NEXT(M_CTIME) || NEXT(T_APP) ||
+                NEXT(T_VER) || NEXT(T_LAST) || NEXT(D_DOM) || NEXT(D_CONF) || NEXT(D_REM) ||
+                NEXT(S_PATH)) {
+                st = err->status;
+                break;
+            }
+#undef NEXT
+            /* protocol */
+            int rfnull, wfnull;
+            static const char *no_features[1];
+            n = row_entries(&c[P_RF], NULL, rf_e, a, &l1, NULL, &rfnull, rf_n, err);
+            long n2 = n < 0 ? -1 : row_entries(&c[P_WF], NULL, wf_e, a, &l2, NULL, &wfnull, wf_n, err);
+            if (n < 0 || n2 < 0) {
+                st = err->status;
+                break;
+            }
+            if (c[P_MINR].node >= 0 && v[P_MINR].def >= prot_def && !s->have_protocol) {
+                ds_protocol *p = &s->protocol;
+                memset(p, 0, sizeof *p);
+                p->min_reader = v[P_MINR].present ? (int)v[P_MINR].v.i32 : 0;
+                p->min_writer = v[P_MINW].present ? (int)v[P_MINW].v.i32 : 0;
+                p->reader_features = rfnull ? NULL : n ? l1 : no_features;
+                p->n_reader_features = (size_t)n;
+                p->writer_features = wfnull ? NULL : n2 ? l2 : no_features;
+                p->n_writer_features = (size_t)n2;
+                s->have_protocol = 1;
+            }
+            /* metaData */
+            const char **ok, **ov, **pc, **ck, **cv;
+            long nopt = row_entries(&c[M_OPTK], &c[M_OPTV], ok_e, a, &ok, &ov, &isnull, ok_n, err);
+            long npc = nopt < 0 ? -1 : row_entries(&c[M_PCOLS], NULL, pc_e, a, &pc, NULL, &isnull, pc_n, err);
+            long nconf = npc < 0 ? -1 : row_entries(&c[M_CONFK], &c[M_CONFV], cf_e, a, &ck, &cv, &isnull, cf_n, err);
+            if (nopt < 0 || npc < 0 || nconf < 0) {
+                st = err->status;
+                break;
+            }
+            if (c[M_ID].node >= 0 && v[M_ID].def >= meta_def && !s->have_metadata) {
+                ds_metadata *m = &s->metadata;
+                memset(m, 0, sizeof *m);
+                m->id = vstr(&v[M_ID], a);
+                m->name = vstr(&v[M_NAME], a);
+                m->description = vstr(&v[M_DESC], a);
+                m->provider = v[M_PROV].present ? vstr(&v[M_PROV], a) : "parquet";
+                m->schema_string = vstr(&v[M_SCHEMA], a);
+                m->has_created_time = v[M_CTIME].present;
+                m->created_time = vint(&v[M_CTIME]);
+                m->partition_columns = pc;
+                m->n_partition_columns = (size_t)npc;
+                m->n_format_options = (size_t)nopt;
+                m->format_options = nopt ? ds_arena_alloc(a, (size_t)nopt * sizeof(ds_pv)) : NULL;
+                for (long i = 0; i < nopt && m->format_options; i++)
+                    m->format_options[i] = (ds_pv){ok[i], ov[i]};
+                m->n_configuration = (size_t)nconf;
+                m->configuration = nconf ? ds_arena_alloc(a, (size_t)nconf * sizeof(ds_pv)) : NULL;
+                for (long i = 0; i < nconf && m->configuration; i++)
+                    m->configuration[i] = (ds_pv){ck[i], cv[i]};
+                if (!m->id) {
+                    st = ds_error_set(err, DS_ERR_INTERNAL, NULL);
+                    ds_error_kind(err, "corrupt-log");
+                    ds_error_detail(err, "checkpoint metaData without id");
+                    break;
+                }
+                s->have_metadata = 1;
+            }
+            /* txn, domainMetadata, sidecar */
+            if (c[T_APP].node >= 0 && v[T_APP].def >= txn_def && v[T_APP].present) {
+                ds_txn t = {vstr(&v[T_APP], a), vint(&v[T_VER]), v[T_LAST].present,
+                            vint(&v[T_LAST])};
+                if (!t.app_id || ds_snapshot_note_txn(s, &t) < 0) {
+                    st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+                    break;
+                }
+            }
+            if (c[D_DOM].node >= 0 && v[D_DOM].def >= dom_def && v[D_DOM].present) {
+                ds_domain d = {vstr(&v[D_DOM], a), vstr(&v[D_CONF], a),
+                               v[D_REM].present && v[D_REM].v.boolean};
+                if (!d.domain || ds_snapshot_note_domain(s, &d) < 0) {
+                    st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+                    break;
+                }
+            }
+            if (c[S_PATH].node >= 0 && v[S_PATH].present) {
+                const char *p = vstr(&v[S_PATH], a);
+                if (!p || ds_checkpoint_add_sidecar(s, p, err) < 0) {
+                    st = err->status ? err->status : ds_error_set(err, DS_ERR_NOMEM, NULL);
+                    break;
+                }
+            }
+        }
+        for (int i = 0; i < NCOLS; i++)
+            col_close(&c[i]);
+    }
+    for (int i = 0; i < NCOLS; i++)
+        col_free(&c[i]);
+    ds_pq_close(f);
+    return st;
+}
+
+int ds_checkpoint_add_sidecar(ds_snapshot *s, const char *path, ds_error *err)
+{
+    const char *url;
+    if (strstr(path, "://")) {
+        url = ds_arena_strdup(s->arena, path);
+    } else {
+        size_t n = strlen(path);
+        char *dec = ds_arena_alloc(s->arena, n + 1);
+        if (!dec)
+            return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
+        if (ds_pct_decode(path, n, dec, 0) < 0 || strstr(dec, "..") || dec[0] == '/') {
+            ds_error_set(err, DS_ERR_INTERNAL, NULL);
+            ds_error_kind(err, "corrupt-log");
+            ds_error_detail(err, "bad sidecar path");
+            return -1;
+        }
+        url = ds_arena_printf(s->arena, "%s_sidecars/%s", s->log_url, dec);
+    }
+    if (!url)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
+    if (s->nsidecars == s->sidecars_cap) {
+        size_t nc = s->sidecars_cap ? s->sidecars_cap * 2 : 8;
+        const char **n = realloc(s->sidecars, nc * sizeof *n);
+        if (!n)
+            return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
+        s->sidecars = n;
+        s->sidecars_cap = nc;
+    }
+    s->sidecars[s->nsidecars++] = url;
+    return 0;
+}
+
+ds_status ds_checkpoint_load(ds_snapshot *s, ds_error *err)
+{
+    if (s->cp_kind == DS_LOG_CP_UUID_JSON)
+        return ds_snapshot_apply_json(s, s->cp_parts[0], s->entries[s->cp_first].size, -1, 1,
+                                      NULL, err);
+    for (int i = 0; i < s->cp_nparts; i++) {
+        char *url = ds_arena_printf(s->arena, "%s%s", s->log_url, s->cp_parts[i]);
+        if (!url)
+            return ds_error_set(err, DS_ERR_NOMEM, NULL);
+        if (load_parquet_part(s, url, err) != DS_OK)
+            return err->status;
+    }
+    return DS_OK;
+}
+
+/* ---- stats rebuilt from stats_parsed ---------------------------------
+ * Checkpoints written with writeStatsAsJson=false have no add.stats column;
+ * the typed add.stats_parsed struct is then turned back into the stats JSON
+ * (numRecords, minValues, maxValues, nullCount, tightBounds).  Only then is
+ * stats_parsed read at all. */
+
+typedef struct stats_cols {
+    int root;       /* the stats_parsed group node */
+    int *leaf_node; /* leaf node of each col */
+    col *cols;
+    size_t n;
+    ds_pq_value *vals;
+} stats_cols;
+
+static int collect_leaves(ds_pq_file *f, int node, stats_cols *sc)
+{
+    const ds_pq_node *nd = ds_pq_node_at(f, node);
+    if (nd->is_leaf) {
+        if (nd->rep_level > 0)
+            return 0; /* stats hold no repeated values; ignore any */
+        size_t i = sc->n++;
+        sc->leaf_node[i] = node;
+        col_init(&sc->cols[i]);
+        sc->cols[i].node = node;
+        sc->cols[i].max_def = nd->def_level;
+        return 0;
+    }
+    for (int i = 0; i < nd->num_children; i++)
+        collect_leaves(f, ds_pq_child(f, node, i), sc);
+    return 0;
+}
+
+static int count_leaves(ds_pq_file *f, int node)
+{
+    const ds_pq_node *nd = ds_pq_node_at(f, node);
+    if (nd->is_leaf)
+        return 1;
+    int n = 0;
+    for (int i = 0; i < nd->num_children; i++)
+        n += count_leaves(f, ds_pq_child(f, node, i));
+    return n;
+}
+
+static void stats_free(stats_cols *sc)
+{
+    for (size_t i = 0; i < sc->n; i++)
+        col_free(&sc->cols[i]);
+    free(sc->cols);
+    free(sc->leaf_node);
+    free(sc->vals);
+    memset(sc, 0, sizeof *sc);
+    sc->root = -1;
+}
+
+static int stats_init(ds_pq_file *f, stats_cols *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    const char *path[2] = {"add", "stats_parsed"};
+    sc->root = ds_pq_find(f, path, 2);
+    if (sc->root < 0 || ds_pq_node_at(f, sc->root)->is_leaf) {
+        sc->root = -1;
+        return 0;
+    }
+    int n = count_leaves(f, sc->root);
+    sc->cols = calloc((size_t)n + 1, sizeof *sc->cols);
+    sc->leaf_node = calloc((size_t)n + 1, sizeof *sc->leaf_node);
+    sc->vals = calloc((size_t)n + 1, sizeof *sc->vals);
+    if (!sc->cols || !sc->leaf_node || !sc->vals) {
+        stats_free(sc);
+        return -1;
+    }
+    collect_leaves(f, sc->root, sc);
+    return 0;
+}
+
+/* Decimal from big-endian two's complement bytes (up to 16). */
+static int put_decimal(ds_buf *b, const unsigned char *p, uint32_t len, int64_t i, int scale,
+                       int from_bytes)
+{
+    __int128 v = 0;
+    if (from_bytes) {
+        if (len == 0 || len > 16)
+            return ds_buf_puts(b, "null");
+        v = (p[0] & 0x80) ? -1 : 0;
+        for (uint32_t k = 0; k < len; k++)
+            v = (__int128)(((unsigned __int128)v << 8) | p[k]);
+    } else {
+        v = i;
+    }
+    char digits[64];
+    int nd = 0, neg = v < 0;
+    unsigned __int128 u = neg ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
+    do {
+        digits[nd++] = (char)('0' + (int)(u % 10));
+        u /= 10;
+    } while (u && nd < 60);
+    while (nd <= scale)
+        digits[nd++] = '0';
+    char out[80];
+    int o = 0;
+    if (neg)
+        out[o++] = '-';
+    for (int k = nd - 1; k >= 0; k--) {
+        out[o++] = digits[k];
+        if (k == scale && scale > 0)
+            out[o++] = '.';
+    }
+    out[o] = '\0';
+    return ds_buf_puts(b, out);
+}
+
+static int put_time_ms(ds_buf *b, int64_t ms)
+{
+    char t[40];
+    ds_time_format(ms, t, sizeof t);
+    return ds_json_str(b, t);
+}
+
+static int put_leaf(ds_buf *b, const ds_pq_node *nd, const ds_pq_value *v)
+{
+    switch (nd->type) {
+    case DS_PQ_BOOLEAN:
+        return ds_buf_puts(b, v->v.boolean ? "true" : "false");
+    case DS_PQ_INT32:
+        if (nd->logical == DS_PQL_DATE) {
+            char t[40];
+            ds_time_format((int64_t)v->v.i32 * 86400000, t, sizeof t);
+            t[10] = '\0';
+            return ds_json_str(b, t);
+        }
+        if (nd->logical == DS_PQL_DECIMAL)
+            return put_decimal(b, NULL, 0, v->v.i32, nd->scale, 0);
+        return ds_buf_printf(b, "%d", (int)v->v.i32);
+    case DS_PQ_INT64:
+        switch (nd->logical) {
+        case DS_PQL_TIMESTAMP_MS: return put_time_ms(b, v->v.i64);
+        case DS_PQL_TIMESTAMP_US: return put_time_ms(b, v->v.i64 / 1000 - (v->v.i64 % 1000 < 0));
+        case DS_PQL_TIMESTAMP_NS: return put_time_ms(b, v->v.i64 / 1000000 - (v->v.i64 % 1000000 < 0));
+        case DS_PQL_DECIMAL: return put_decimal(b, NULL, 0, v->v.i64, nd->scale, 0);
+        default: return ds_buf_printf(b, "%lld", (long long)v->v.i64);
+        }
+    case DS_PQ_INT96:
+        return v->len == 12 ? put_time_ms(b, ds_pq_int96_to_ms(v->ptr)) : ds_buf_puts(b, "null");
+    case DS_PQ_FLOAT:
+    case DS_PQ_DOUBLE: {
+        double d = nd->type == DS_PQ_FLOAT ? (double)v->v.f32 : v->v.f64;
+        if (d != d)
+            return ds_json_str(b, "NaN");
+        if (d > 1.7976931348623157e308)
+            return ds_json_str(b, "Infinity");
+        if (d < -1.7976931348623157e308)
+            return ds_json_str(b, "-Infinity");
+        return ds_buf_printf(b, "%.17g", d);
+    }
+    case DS_PQ_BYTE_ARRAY:
+    case DS_PQ_FIXED_LEN_BYTE_ARRAY:
+        if (nd->logical == DS_PQL_DECIMAL)
+            return put_decimal(b, v->ptr, v->len, 0, nd->scale, 1);
+        return ds_json_strn(b, (const char *)v->ptr, v->len);
+    }
+    return ds_buf_puts(b, "null");
+}
+
+/* Writes the JSON of group `node` (non-null at this row); fields that are
+ * null are left out, as Delta writers do. */
+static int put_group(ds_pq_file *f, const stats_cols *sc, int node, ds_buf *b)
+{
+    const ds_pq_node *nd = ds_pq_node_at(f, node);
+    int first = 1, rc = ds_buf_putc(b, '{');
+    for (int i = 0; i < nd->num_children && rc == 0; i++) {
+        int ch = ds_pq_child(f, node, i);
+        const ds_pq_node *cn = ds_pq_node_at(f, ch);
+        if (cn->is_leaf) {
+            size_t k;
+            for (k = 0; k < sc->n && sc->leaf_node[k] != ch; k++)
+                ;
+            if (k == sc->n || !sc->vals[k].present)
+                continue;
+            rc |= ds_json_key(b, &first, cn->name) | put_leaf(b, cn, &sc->vals[k]);
+        } else {
+            /* a group is non-null when any leaf below it reaches its level */
+            int present = 0;
+            for (size_t k = 0; k < sc->n && !present; k++) {
+                int up = ds_pq_node_at(f, sc->leaf_node[k])->parent;
+                while (up >= 0 && up != ch)
+                    up = ds_pq_node_at(f, up)->parent;
+                present = up == ch && sc->vals[k].def >= cn->def_level;
+            }
+            if (!present)
+                continue;
+            rc |= ds_json_key(b, &first, cn->name) | put_group(f, sc, ch, b);
+        }
+    }
+    return rc | ds_buf_putc(b, '}');
+}
+
+/* ---- streaming the adds ------------------------------------------------ */
+
+enum { A_PATH, A_SIZE, A_MTIME, A_DC, A_STATS, A_PVK, A_PVV, A_DVST, A_DVP, A_DVOFF,
+       A_DVSIZE, A_DVCARD, A_DVMAX, A_BRID, A_DRCV, A_CLUST, NACOLS };
+
+static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, void *ctx,
+                             int *stop, ds_error *err)
+{
+    pq_src src;
+    ds_pq_file *f = NULL;
+    if (open_parquet(s, url, &src, &f, err) != DS_OK)
+        return err->status;
+    col c[NACOLS];
+    for (int i = 0; i < NACOLS; i++)
+        col_init(&c[i]);
+    col_find(f, &c[A_PATH], "add", "path", NULL, NULL);
+    col_find(f, &c[A_SIZE], "add", "size", NULL, NULL);
+    col_find(f, &c[A_MTIME], "add", "modificationTime", NULL, NULL);
+    col_find(f, &c[A_DC], "add", "dataChange", NULL, NULL);
+    col_find(f, &c[A_STATS], "add", "stats", NULL, NULL);
+    col_find(f, &c[A_PVK], "add", "partitionValues", "key", NULL);
+    col_find(f, &c[A_PVV], "add", "partitionValues", "value", NULL);
+    col_find(f, &c[A_DVST], "add", "deletionVector", "storageType", NULL);
+    col_find(f, &c[A_DVP], "add", "deletionVector", "pathOrInlineDv", NULL);
+    col_find(f, &c[A_DVOFF], "add", "deletionVector", "offset", NULL);
+    col_find(f, &c[A_DVSIZE], "add", "deletionVector", "sizeInBytes", NULL);
+    col_find(f, &c[A_DVCARD], "add", "deletionVector", "cardinality", NULL);
+    col_find(f, &c[A_DVMAX], "add", "deletionVector", "maxRowIndex", NULL);
+    col_find(f, &c[A_BRID], "add", "baseRowId", NULL, NULL);
+    col_find(f, &c[A_DRCV], "add", "defaultRowCommitVersion", NULL, NULL);
+    col_find(f, &c[A_CLUST], "add", "clusteringProvider", NULL, NULL);
+    ds_status st = DS_OK;
+    if (c[A_PATH].node < 0) { /* no add column at all: nothing to stream */
+        ds_pq_close(f);
+        return DS_OK;
+    }
+    int16_t add_def = node_def(f, "add", NULL);
+    int16_t dv_def = node_def(f, "add", "deletionVector");
+    stats_cols sc;
+    sc.root = -1;
+    if (c[A_STATS].node < 0 && stats_init(f, &sc) < 0)
+        st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+    int16_t sp_def = sc.root >= 0 ? ds_pq_node_at(f, sc.root)->def_level : 0;
+    ds_buf sbuf;
+    ds_buf_init(&sbuf, 64u * 1024 * 1024);
+    int16_t pv_e, pv_n;
+    rep_levels(f, &c[A_PVK], &pv_e, &pv_n);
+    ds_arena *row = ds_arena_new(0);
+    if (!row)
+        st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+    for (int rg = 0; st == DS_OK && !*stop && rg < ds_pq_num_row_groups(f); rg++) {
+        for (int i = 0; st == DS_OK && i < NACOLS; i++)
+            st = col_open(f, rg, &c[i], err);
+        for (size_t i = 0; st == DS_OK && sc.root >= 0 && i < sc.n; i++)
+            st = col_open(f, rg, &sc.cols[i], err);
+        int64_t rows = ds_pq_row_group_rows(f, rg);
+        for (int64_t r = 0; st == DS_OK && !*stop && r < rows; r++) {
+            ds_arena_reset(row);
+            int sp_present = 0;
+            for (size_t i = 0; sc.root >= 0 && i < sc.n; i++) {
+                if (col_next(&sc.cols[i], &sc.vals[i], err) < 0) {
+                    st = err->status;
+                    break;
+                }
+                sp_present |= sc.vals[i].def >= sp_def;
+            }
+            if (st != DS_OK)
+                break;
+            ds_pq_value v[NACOLS];
+            int i;
+            for (i = 0; i < NACOLS; i++) {
+                if (i == A_PVK || i == A_PVV)
+                    continue;
+                if (col_next(&c[i], &v[i], err) < 0)
+                    break;
+            }
+            const char **pk = NULL, **pv = NULL;
+            int pnull = 1;
+            long npv = i < NACOLS ? -1
+                                  : row_entries(&c[A_PVK], &c[A_PVV], pv_e, row, &pk, &pv,
+                                                &pnull, pv_n, err);
+            if (npv < 0) {
+                st = err->status;
+                break;
+            }
+            if (v[A_PATH].def < add_def)
+                continue; /* not an add row */
+            ds_file fl;
+            memset(&fl, 0, sizeof fl);
+            fl.kind = DS_ACT_ADD;
+            fl.version = -1;
+            fl.deletion_timestamp = -1;
+            fl.extended_file_metadata = -1;
+            fl.path = vstr(&v[A_PATH], row);
+            if (!fl.path) {
+                st = ds_error_set(err, DS_ERR_INTERNAL, NULL);
+                ds_error_kind(err, "corrupt-log");
+                ds_error_detail(err, "checkpoint add without path");
+                break;
+            }
+            fl.size = v[A_SIZE].present ? vint(&v[A_SIZE]) : -1;
+            fl.modification_time = vint(&v[A_MTIME]);
+            fl.data_change = (uint8_t)(v[A_DC].present && v[A_DC].v.boolean);
+            fl.stats = vstr(&v[A_STATS], row);
+            if (sc.root >= 0 && sp_present) {
+                ds_buf_clear(&sbuf);
+                if (put_group(f, &sc, sc.root, &sbuf) < 0 ||
+                    !(fl.stats = ds_arena_strndup(row, sbuf.data, sbuf.len))) {
+                    st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+                    break;
+                }
+            }
+            fl.has_pvs = (uint8_t)!pnull;
+            fl.npv = (uint32_t)npv;
+            if (npv > 0) {
+                fl.pvs = ds_arena_alloc(row, (size_t)npv * sizeof *fl.pvs);
+                if (!fl.pvs) {
+                    st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+                    break;
+                }
+                for (long j = 0; j < npv; j++)
+                    fl.pvs[j] = (ds_pv){pk[j], pv[j]};
+            }
+            if (c[A_DVST].node >= 0 && v[A_DVST].def >= dv_def && v[A_DVST].present) {
+                ds_dv *dv = ds_arena_alloc(row, sizeof *dv);
+                if (!dv) {
+                    st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+                    break;
+                }
+                memset(dv, 0, sizeof *dv);
+                dv->storage_type = vstr(&v[A_DVST], row);
+                dv->path_or_inline = vstr(&v[A_DVP], row);
+                dv->has_offset = v[A_DVOFF].present;
+                dv->offset = v[A_DVOFF].v.i32;
+                dv->size_in_bytes = v[A_DVSIZE].present ? v[A_DVSIZE].v.i32 : 0;
+                dv->cardinality = vint(&v[A_DVCARD]);
+                dv->has_max_row_index = v[A_DVMAX].present;
+                dv->max_row_index = vint(&v[A_DVMAX]);
+                if (!dv->path_or_inline) {
+                    st = ds_error_set(err, DS_ERR_INTERNAL, NULL);
+                    ds_error_kind(err, "corrupt-log");
+                    ds_error_detail(err, "checkpoint deletionVector without pathOrInlineDv");
+                    break;
+                }
+                fl.dv = dv;
+                fl.dv_id = ds_dv_unique_id(row, dv);
+            }
+            fl.has_base_row_id = (uint8_t)v[A_BRID].present;
+            fl.base_row_id = vint(&v[A_BRID]);
+            fl.has_default_row_commit_version = (uint8_t)v[A_DRCV].present;
+            fl.default_row_commit_version = vint(&v[A_DRCV]);
+            fl.clustering_provider = vstr(&v[A_CLUST], row);
+            if (ds_keyset_contains(s, fl.path, fl.dv_id))
+                continue; /* decided by a newer commit */
+            int cr = cb(ctx, &fl, err);
+            if (cr < 0) {
+                st = err->status ? err->status : ds_error_set(err, DS_ERR_INTERNAL, NULL);
+                break;
+            }
+            if (cr > 0)
+                *stop = 1;
+        }
+        for (int i = 0; i < NACOLS; i++)
+            col_close(&c[i]);
+        for (size_t i = 0; sc.root >= 0 && i < sc.n; i++)
+            col_close(&sc.cols[i]);
+    }
+    for (int i = 0; i < NACOLS; i++)
+        col_free(&c[i]);
+    if (sc.root >= 0)
+        stats_free(&sc);
+    ds_buf_free(&sbuf);
+    ds_arena_free(row);
+    ds_pq_close(f);
+    return st;
+}
+
+ds_status ds_checkpoint_stream_adds(ds_snapshot *s, ds_file_cb cb, void *ctx, ds_error *err)
+{
+    int stop = 0;
+    if (s->cp_kind != DS_LOG_CP_UUID_JSON)
+        for (int i = 0; i < s->cp_nparts && !stop; i++) {
+            char *url = ds_arena_printf(s->arena, "%s%s", s->log_url, s->cp_parts[i]);
+            if (!url)
+                return ds_error_set(err, DS_ERR_NOMEM, NULL);
+            if (stream_file(s, url, cb, ctx, &stop, err) != DS_OK)
+                return err->status;
+        }
+    for (size_t i = 0; i < s->nsidecars && !stop; i++)
+        if (stream_file(s, s->sidecars[i], cb, ctx, &stop, err) != DS_OK)
+            return err->status;
+    return DS_OK;
+}

@@ -1,0 +1,153 @@
+/* delta.h - Delta log replay: snapshots at the latest version, at a
+ * version or at a timestamp, for every table real writers produce.
+ *
+ * A snapshot holds the protocol, the metadata, the live files of the
+ * commits after the newest usable checkpoint (the "tail"), and a reference
+ * to that checkpoint.  Checkpoint rows are not held in memory: the file
+ * listing streams them through a callback, after checking each against the
+ * keys the tail already decided.  Memory is therefore proportional to the
+ * commit tail plus one Parquet page per projected column. */
+#ifndef DS_DELTA_H
+#define DS_DELTA_H
+#include "deltasharing.h"
+#include "store/store.h"
+#include "util/arena.h"
+#include <stddef.h>
+#include <stdint.h>
+
+#define DS_COMMIT_MAX_BYTES (1024u * 1024 * 1024) /* one commit or JSON checkpoint */
+#define DS_HINT_MAX_BYTES (16u * 1024 * 1024)     /* _last_checkpoint */
+
+typedef struct ds_pv {
+    const char *key;
+    const char *value; /* NULL: null partition value */
+} ds_pv;
+
+typedef struct ds_dv {
+    const char *storage_type; /* "u", "i" or "p" */
+    const char *path_or_inline;
+    int has_offset;
+    int64_t offset;
+    int64_t size_in_bytes;
+    int64_t cardinality;
+    int has_max_row_index;
+    int64_t max_row_index;
+} ds_dv;
+
+typedef enum { DS_ACT_ADD = 1, DS_ACT_REMOVE, DS_ACT_CDC } ds_action_kind;
+
+/* A file action (add, remove or cdc) as written in the log.  Kept compact:
+ * the commit tail of a large table holds one of these per live file. */
+typedef struct ds_file {
+    const char *path;      /* exactly as written (URI-encoded) */
+    const char *stats;     /* the stats JSON text, or NULL */
+    ds_pv *pvs;            /* partition values */
+    const ds_dv *dv;       /* NULL when none */
+    const char *dv_id;     /* DV unique id, or NULL */
+    const char *clustering_provider;
+    int64_t size;          /* -1 when absent (removes without extendedFileMetadata) */
+    int64_t modification_time;
+    int64_t deletion_timestamp; /* removes; -1 when absent */
+    int64_t version;       /* commit version, -1 when from a checkpoint */
+    int64_t base_row_id, default_row_commit_version;
+    uint32_t npv;
+    uint8_t kind;          /* ds_action_kind */
+    uint8_t data_change;
+    uint8_t has_pvs;       /* partitionValues present */
+    uint8_t has_base_row_id, has_default_row_commit_version;
+    int8_t extended_file_metadata; /* removes: -1 absent, 0/1 */
+} ds_file;
+
+typedef struct ds_protocol {
+    int min_reader, min_writer;
+    const char **reader_features; /* NULL when the action has none */
+    size_t n_reader_features;
+    const char **writer_features;
+    size_t n_writer_features;
+} ds_protocol;
+
+typedef struct ds_metadata {
+    const char *id;
+    const char *name, *description; /* may be NULL */
+    const char *provider;
+    ds_pv *format_options;
+    size_t n_format_options;
+    const char *schema_string; /* NULL when the action has none */
+    const char **partition_columns;
+    size_t n_partition_columns;
+    ds_pv *configuration;
+    size_t n_configuration;
+    int has_created_time;
+    int64_t created_time;
+} ds_metadata;
+
+const char *ds_metadata_conf(const ds_metadata *m, const char *key);
+
+typedef struct ds_txn {
+    const char *app_id;
+    int64_t version;
+    int has_last_updated;
+    int64_t last_updated;
+} ds_txn;
+
+typedef struct ds_domain {
+    const char *domain;
+    const char *configuration;
+    int removed;
+} ds_domain;
+
+/* What to build: the latest snapshot, one at a version, or one at a time. */
+typedef enum { DS_AT_LATEST, DS_AT_VERSION, DS_AT_TIMESTAMP } ds_at_kind;
+typedef struct ds_at {
+    ds_at_kind kind;
+    int64_t value;
+    int commits_only; /* ignore checkpoints: replay every commit from 0 (tools, tests) */
+} ds_at;
+
+typedef struct ds_snapshot ds_snapshot;
+
+/* Error kinds set in err->kind: not-a-delta-table, non-contiguous-versions,
+ * missing-metadata, missing-protocol, unsupported-reader-version,
+ * unsupported-reader-feature, version-not-found, timestamp-before-earliest,
+ * timestamp-after-latest, corrupt-log, storage. */
+ds_status ds_snapshot_load(const ds_store *store, const char *root, const ds_at *at,
+                           ds_snapshot **out, ds_error *err);
+void ds_snapshot_free(ds_snapshot *s);
+
+int64_t ds_snapshot_version(const ds_snapshot *s);
+const ds_protocol *ds_snapshot_protocol(const ds_snapshot *s);
+const ds_metadata *ds_snapshot_metadata(const ds_snapshot *s);
+/* Live txns (latest per appId) and live domains. */
+const ds_txn *ds_snapshot_txns(const ds_snapshot *s, size_t *n);
+const ds_domain *ds_snapshot_domains(const ds_snapshot *s, size_t *n);
+/* The checkpoint version used, or -1. */
+int64_t ds_snapshot_checkpoint_version(const ds_snapshot *s);
+
+/* Streams the live files (adds): first those decided by the commit tail,
+ * newest commit first, then the checkpoint's in file order, so the order
+ * is stable for a given snapshot.  cb returns 0 to go on, 1 to stop, -1 on
+ * an error it has recorded in err. */
+typedef int (*ds_file_cb)(void *ctx, const ds_file *f, ds_error *err);
+ds_status ds_snapshot_files(ds_snapshot *s, ds_file_cb cb, void *ctx, ds_error *err);
+
+/* Commit timestamps of every commit file present, in version order:
+ * in-commit timestamps where enabled, else file modification times made
+ * strictly increasing. */
+typedef struct ds_commit_ts {
+    int64_t version;
+    int64_t timestamp_ms;
+    int ict; /* 1 when the in-commit timestamp was used */
+} ds_commit_ts;
+ds_status ds_commit_timestamps(const ds_store *store, const char *root, ds_arena *a,
+                               ds_commit_ts **out, size_t *n, ds_error *err);
+
+/* Reader features this server honours (it lists files; the client reads). */
+int ds_reader_feature_supported(const char *name);
+
+/* DV unique id: storageType + pathOrInlineDv [+ "@" + offset]. */
+const char *ds_dv_unique_id(ds_arena *a, const ds_dv *dv);
+
+/* Parses one commit/checkpoint JSON line's file action etc.; exposed for
+ * the tests.  Returns 0 and fills what the line holds, -1 on a malformed
+ * line (err set). */
+#endif

@@ -1,0 +1,73 @@
+/* snapshot_int.h - the snapshot object, shared by snapshot.c and
+ * checkpoint.c (internal to src/delta). */
+#ifndef DS_SNAPSHOT_INT_H
+#define DS_SNAPSHOT_INT_H
+#include "delta/actions.h"
+#include "delta/delta.h"
+
+typedef enum {
+    DS_LOG_COMMIT = 1,
+    DS_LOG_CP_CLASSIC,
+    DS_LOG_CP_MULTI,
+    DS_LOG_CP_UUID_JSON,
+    DS_LOG_CP_UUID_PARQUET,
+} ds_log_kind;
+
+typedef struct ds_log_entry {
+    int64_t version;
+    ds_log_kind kind;
+    int part, nparts;
+    uint64_t size;
+    int64_t mtime_ms;
+    const char *name;
+} ds_log_entry;
+
+typedef struct ds_key {
+    const char *path, *dv;
+    uint64_t hash;
+} ds_key;
+
+struct ds_snapshot {
+    ds_arena *arena;   /* what the snapshot keeps */
+    ds_arena *scratch; /* one parsed line at a time */
+    const ds_store *store;
+    const char *root;    /* table root URL, no trailing '/' */
+    const char *log_url; /* root + "/_delta_log/" */
+    ds_log_entry *entries;
+    size_t nentries;
+    int64_t version;
+    int64_t ict; /* in-commit timestamp of the snapshot's commit, or -1 */
+    /* checkpoint */
+    int64_t cp_version;
+    size_t cp_first;
+    ds_log_kind cp_kind;
+    int cp_nparts;
+    const char **cp_parts;  /* names under _delta_log/ */
+    const char **sidecars;  /* URLs of V2 sidecar files */
+    size_t nsidecars, sidecars_cap;
+    /* reconciliation */
+    ds_key *keys;
+    size_t nkeys, keys_cap;
+    ds_file **tail;
+    size_t ntail, tail_cap, ntail_commits;
+    int have_protocol, have_metadata;
+    ds_protocol protocol;
+    ds_metadata metadata;
+    ds_txn *txns;
+    size_t ntxns, txns_cap;
+    ds_domain *domains;
+    size_t ndomains, domains_cap;
+};
+
+int ds_log_classify(const char *name, ds_log_entry *e);
+int ds_keyset_contains(const ds_snapshot *s, const char *path, const char *dv);
+int ds_snapshot_apply(ds_snapshot *s, ds_action *a, int64_t version, int from_checkpoint,
+                      ds_error *err);
+ds_status ds_snapshot_apply_json(ds_snapshot *s, const char *name, uint64_t size,
+                                 int64_t version, int from_checkpoint, int64_t *ict,
+                                 ds_error *err);
+int ds_snapshot_apply_line(ds_snapshot *s, const char *p, const char *end, int64_t version,
+                           int from_checkpoint, int64_t *ict, ds_error *err);
+int ds_snapshot_note_txn(ds_snapshot *s, const ds_txn *t);
+int ds_snapshot_note_domain(ds_snapshot *s, const ds_domain *d);
+#endif

@@ -1,0 +1,417 @@
+/* check_delta.c - the log replay engine on crafted logs: listing rules,
+ * reconciliation keys, protocol checks and every malformed-input path,
+ * plus the JSON scanner and log-name classification tables. */
+#include "config.h"
+#include "delta/actions.h"
+#include "delta/delta.h"
+#include "delta/jscan.h"
+#include "delta/snapshot_int.h"
+#include "store/store.h"
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- helpers: a table in a temp dir -------------------------------- */
+
+static char root[256];
+static char url[300];
+
+static void mk_table(void)
+{
+    snprintf(root, sizeof root, "/tmp/ds-delta-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(root));
+    char p[400];
+    snprintf(p, sizeof p, "%s/_delta_log", root);
+    ck_assert_int_eq(mkdir(p, 0755), 0);
+    snprintf(url, sizeof url, "file://%s", root);
+}
+
+static void rm_table(void)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void put(const char *name, const char *text)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s/_delta_log/%s", root, name);
+    char *slash = strrchr(p, '/');
+    *slash = '\0';
+    mkdir(p, 0755);
+    *slash = '/';
+    FILE *f = fopen(p, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void commit(int v, const char *text)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%020d.json", v);
+    put(name, text);
+}
+
+#define PROTO "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n"
+#define META "{\"metaData\":{\"id\":\"t1\",\"format\":{\"provider\":\"parquet\",\"options\":{}},\"schemaString\":\"{}\",\"partitionColumns\":[],\"configuration\":{}}}\n"
+#define ADD(p) "{\"add\":{\"path\":\"" p "\",\"partitionValues\":{},\"size\":10,\"modificationTime\":1,\"dataChange\":true}}\n"
+#define REMOVE(p) "{\"remove\":{\"path\":\"" p "\",\"deletionTimestamp\":2,\"dataChange\":true}}\n"
+
+struct collected {
+    char paths[16][128];
+    int n;
+};
+
+static int collect(void *ctx, const ds_file *f, ds_error *err)
+{
+    struct collected *c = ctx;
+    if (c->n < 16)
+        snprintf(c->paths[c->n], sizeof c->paths[0], "%s%s%s", f->path, f->dv_id ? "#" : "",
+                 f->dv_id ? f->dv_id : "");
+    c->n++;
+    return 0;
+}
+
+static int has(const struct collected *c, const char *p)
+{
+    for (int i = 0; i < c->n && i < 16; i++)
+        if (strcmp(c->paths[i], p) == 0)
+            return 1;
+    return 0;
+}
+
+static ds_status load(int64_t version, ds_snapshot **s, ds_error *err)
+{
+    ds_store st = {&ds_local_store, NULL};
+    ds_at at = {version < 0 ? DS_AT_LATEST : DS_AT_VERSION, version, 0};
+    ds_error_clear(err);
+    return ds_snapshot_load(&st, url, &at, s, err);
+}
+
+static void files_of(ds_snapshot *s, struct collected *c)
+{
+    ds_error err;
+    ds_error_clear(&err);
+    memset(c, 0, sizeof *c);
+    ck_assert_int_eq(ds_snapshot_files(s, collect, c, &err), DS_OK);
+}
+
+/* ---- replay -------------------------------------------------------- */
+
+START_TEST(reconcile_add_remove_readd)
+{
+    mk_table();
+    commit(0, PROTO META ADD("a") ADD("b"));
+    commit(1, REMOVE("a"));
+    commit(2, ADD("a") REMOVE("b"));
+    ds_snapshot *s;
+    ds_error err;
+    ck_assert_int_eq(load(-1, &s, &err), DS_OK);
+    ck_assert_int_eq(ds_snapshot_version(s), 2);
+    struct collected c;
+    files_of(s, &c);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert(has(&c, "a"));
+    ds_snapshot_free(s);
+    ck_assert_int_eq(load(1, &s, &err), DS_OK);
+    files_of(s, &c);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert(has(&c, "b"));
+    ds_snapshot_free(s);
+    rm_table();
+}
+END_TEST
+
+START_TEST(reconcile_keys_on_dv_and_raw_path)
+{
+    mk_table();
+    commit(0, PROTO META ADD("p%20q"));
+    /* same path, new DV: remove old key, add new key */
+    commit(1, "{\"remove\":{\"path\":\"p%20q\",\"dataChange\":true}}\n"
+              "{\"add\":{\"path\":\"p%20q\",\"size\":10,\"dataChange\":true,\"partitionValues\":{},"
+              "\"deletionVector\":{\"storageType\":\"u\",\"pathOrInlineDv\":\"ab^-aqEH.-t@S}K{vb[*k^\","
+              "\"offset\":1,\"sizeInBytes\":34,\"cardinality\":2}}}\n");
+    /* a remove of the decoded spelling is a different key */
+    commit(2, REMOVE("p q"));
+    ds_snapshot *s;
+    ds_error err;
+    ck_assert_int_eq(load(-1, &s, &err), DS_OK);
+    struct collected c;
+    files_of(s, &c);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert_str_eq(c.paths[0], "p%20q#uab^-aqEH.-t@S}K{vb[*k^@1");
+    ds_snapshot_free(s);
+    rm_table();
+}
+END_TEST
+
+START_TEST(metadata_and_protocol_latest_win)
+{
+    mk_table();
+    commit(0, PROTO META ADD("a"));
+    commit(1, "{\"metaData\":{\"id\":\"t2\",\"format\":{\"provider\":\"parquet\"},\"schemaString\":\"{}\","
+              "\"partitionColumns\":[\"x\"],\"configuration\":{\"k\":\"v\"}}}\n"
+              "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,\"readerFeatures\":"
+              "[\"deletionVectors\"],\"writerFeatures\":[\"deletionVectors\"]}}\n");
+    ds_snapshot *s;
+    ds_error err;
+    ck_assert_int_eq(load(-1, &s, &err), DS_OK);
+    ck_assert_str_eq(ds_snapshot_metadata(s)->id, "t2");
+    ck_assert_str_eq(ds_metadata_conf(ds_snapshot_metadata(s), "k"), "v");
+    ck_assert_int_eq(ds_snapshot_protocol(s)->min_reader, 3);
+    ds_snapshot_free(s);
+    ck_assert_int_eq(load(0, &s, &err), DS_OK);
+    ck_assert_str_eq(ds_snapshot_metadata(s)->id, "t1");
+    ds_snapshot_free(s);
+    rm_table();
+}
+END_TEST
+
+START_TEST(ignored_names_and_hints)
+{
+    mk_table();
+    commit(0, PROTO META ADD("a"));
+    commit(1, ADD("b"));
+    /* things that are not commits */
+    put(".00000000000000000002.json.tmp", "garbage");
+    put("00000000000000000002.crc", "garbage");
+    put("00000000000000000000.00000000000000000001.compacted.json", "garbage");
+    put("_staged_commits/00000000000000000002.0d3c1b2a-0000-0000-0000-000000000000.json",
+        ADD("staged"));
+    put("0000000000000000002.json", "garbage"); /* 19 digits */
+    put("00000000000000000002.checkpoint.0000000001.0000000002.parquet", "partial multi-part");
+    put("00000000000000000001.checkpoint.parquet", ""); /* 0-byte: skipped */
+    static const char *const hints[] = {"", "{", "not json", "{\"version\":1,\"size\":2}",
+                                        "{\"size\":8,\"size_in_bytes\":21857,\"version\":1}",
+                                        "{\"version\":7}", "{\"version\":-3}"};
+    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
+        put("_last_checkpoint", hints[i]);
+        ds_snapshot *s;
+        ds_error err;
+        ck_assert_msg(load(-1, &s, &err) == DS_OK, "hint '%s': %s / %s", hints[i], err.message,
+                      err.detail);
+        ck_assert_int_eq(ds_snapshot_version(s), 1);
+        ck_assert_int_eq(ds_snapshot_checkpoint_version(s), -1);
+        struct collected c;
+        files_of(s, &c);
+        ck_assert_int_eq(c.n, 2);
+        ds_snapshot_free(s);
+    }
+    rm_table();
+}
+END_TEST
+
+/* ---- failures: each gives its kind and a clean error ---------------- */
+
+struct bad_case {
+    const char *name;
+    const char *c0, *c1, *c2; /* commits 0..2 (NULL: absent) */
+    int64_t version;          /* -1: latest */
+    const char *kind;
+    const char *in_message;   /* substring of the public message, or NULL */
+};
+
+static const struct bad_case bad_cases[] = {
+    {"commit line not JSON", PROTO META "{\"add\": nope}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"truncated line", PROTO META "{\"add\":{\"path\":\"a\"", NULL, NULL, -1, "corrupt-log", NULL},
+    {"line is an array", PROTO META "[1,2]\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"add without path", PROTO META "{\"add\":{\"size\":1}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"add with empty path", PROTO META "{\"add\":{\"path\":\"\"}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"remove without path", PROTO META "{\"remove\":{\"dataChange\":true}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"size not a number", PROTO META "{\"add\":{\"path\":\"a\",\"size\":\"10\"}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"size is a double", PROTO META "{\"add\":{\"path\":\"a\",\"size\":1.5}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"size overflows int64", PROTO META "{\"add\":{\"path\":\"a\",\"size\":99999999999999999999}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"path not a string", PROTO META "{\"add\":{\"path\":7}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"bad escape", PROTO META "{\"add\":{\"path\":\"a\\q\"}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"lone surrogate", PROTO META "{\"add\":{\"path\":\"\\ud800\"}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"NUL escape", PROTO META "{\"add\":{\"path\":\"a\\u0000b\"}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"raw control char", PROTO META "{\"add\":{\"path\":\"a\tb\"}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"DV without path", PROTO META "{\"add\":{\"path\":\"a\",\"deletionVector\":{\"storageType\":\"u\"}}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"partitionValues an array", PROTO META "{\"add\":{\"path\":\"a\",\"partitionValues\":[]}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"metaData without id", PROTO "{\"metaData\":{\"schemaString\":\"{}\"}}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"protocol without versions", "{\"protocol\":{}}\n" META, NULL, NULL, -1, "corrupt-log", NULL},
+    {"too deep", PROTO META "{\"commitInfo\":" "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]" "}\n", NULL, NULL, -1, "corrupt-log", NULL},
+    {"gap in versions", PROTO META ADD("a"), NULL, ADD("c"), -1, "non-contiguous-versions", "missing commit 1"},
+    {"no commit 0 and no checkpoint", NULL, PROTO META, NULL, -1, "non-contiguous-versions", NULL},
+    {"no metadata", PROTO ADD("a"), NULL, NULL, -1, "missing-metadata", NULL},
+    {"no protocol", META ADD("a"), NULL, NULL, -1, "missing-protocol", NULL},
+    {"reader version 4", "{\"protocol\":{\"minReaderVersion\":4,\"minWriterVersion\":7}}\n" META, NULL, NULL, -1, "unsupported-reader-version", "reader version 4"},
+    {"unknown reader feature", "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,\"readerFeatures\":[\"deletionVectors\",\"fancyNewThing\"],\"writerFeatures\":[]}}\n" META, NULL, NULL, -1, "unsupported-reader-feature", "fancyNewThing"},
+    {"catalogManaged", "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,\"readerFeatures\":[\"catalogManaged\"],\"writerFeatures\":[\"catalogManaged\"]}}\n" META, NULL, NULL, -1, "unsupported-reader-feature", "catalogManaged"},
+    {"version beyond latest", PROTO META ADD("a"), NULL, NULL, 5, "version-not-found", "latest is 0"},
+    {"negative version", PROTO META ADD("a"), NULL, NULL, -2, "version-not-found", "negative"},
+    {"empty log", NULL, NULL, NULL, -1, "not-a-delta-table", NULL},
+};
+
+START_TEST(bad_logs)
+{
+    const struct bad_case *bc = &bad_cases[_i];
+    mk_table();
+    if (bc->c0)
+        commit(0, bc->c0);
+    if (bc->c1)
+        commit(1, bc->c1);
+    if (bc->c2)
+        commit(2, bc->c2);
+    ds_snapshot *s = NULL;
+    ds_error err;
+    ds_store st = {&ds_local_store, NULL};
+    ds_at at = {bc->version == -1 ? DS_AT_LATEST : DS_AT_VERSION, bc->version, 0};
+    ds_error_clear(&err);
+    ds_status rc = ds_snapshot_load(&st, url, &at, &s, &err);
+    ck_assert_msg(rc != DS_OK, "%s: loaded", bc->name);
+    ck_assert_ptr_null(s);
+    ck_assert_msg(err.kind && strcmp(err.kind, bc->kind) == 0, "%s: kind %s, want %s (%s)",
+                  bc->name, err.kind ? err.kind : "(none)", bc->kind, err.detail);
+    if (bc->in_message)
+        ck_assert_msg(strstr(err.message, bc->in_message), "%s: message '%s'", bc->name,
+                      err.message);
+    /* never internal detail in the public message */
+    ck_assert_ptr_null(strstr(err.message, root));
+    ck_assert_ptr_null(strstr(err.message, "_delta_log"));
+    rm_table();
+}
+END_TEST
+
+START_TEST(not_a_table)
+{
+    ds_store st = {&ds_local_store, NULL};
+    ds_at at = {DS_AT_LATEST, 0, 0};
+    ds_snapshot *s;
+    ds_error err;
+    ds_error_clear(&err);
+    ck_assert_int_ne(ds_snapshot_load(&st, "file:///nonexistent/table/x", &at, &s, &err), DS_OK);
+    ck_assert_str_eq(err.kind, "not-a-delta-table");
+    ck_assert_int_eq(err.status, DS_ERR_NOT_FOUND);
+}
+END_TEST
+
+/* ---- the JSON scanner ------------------------------------------------- */
+
+static const struct {
+    const char *in;
+    int valid;
+} values[] = {
+    {"{}", 1}, {"[]", 1}, {"\"\"", 1}, {"0", 1}, {"-0.5e+3", 1}, {"true", 1}, {"null", 1},
+    {"{\"a\":[1,{\"b\":null}],\"c\":\"\\u00e9\\n\"}", 1}, {" {\"a\" : 1 } ", 1},
+    {"", 0}, {"{", 0}, {"[1,]", 0}, {"{\"a\":}", 0}, {"{a:1}", 0}, {"01", 0}, {"1.", 0},
+    {"-", 0}, {"tru", 0}, {"\"abc", 0}, {"\"\\x\"", 0}, {"\"\\u12\"", 0}, {"{\"a\" 1}", 0},
+    {"[1 2]", 0}, {"nul", 0}, {"+1", 0}, {".5", 0},
+};
+
+START_TEST(jscan_values)
+{
+    const char *in = values[_i].in;
+    const char *end = in + strlen(in);
+    const char *e = ds_js_value_end(in, end, 0);
+    int ok = e && ds_js_skip_ws(e, end) == end;
+    ck_assert_msg(ok == values[_i].valid, "'%s': valid=%d", in, ok);
+}
+END_TEST
+
+START_TEST(jscan_strings)
+{
+    ds_arena *a = ds_arena_new(0);
+    const char *s = "\"a\\\"b\\\\c\\/d\\u00e9\\ud83d\\ude00\\t\"";
+    js_span v = {s, s + strlen(s)};
+    size_t n;
+    char *out = ds_js_str(v, a, &n);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_str_eq(out, "a\"b\\c/d\xc3\xa9\xf0\x9f\x98\x80\t");
+    ck_assert_uint_eq(n, strlen(out));
+    const char *bad[] = {"\"\\udc00\"", "\"\\ud800x\"", "\"\\ud800\\u0041\"", "\"\\u0000\""};
+    for (size_t i = 0; i < 4; i++) {
+        js_span b = {bad[i], bad[i] + strlen(bad[i])};
+        ck_assert_msg(ds_js_str(b, a, NULL) == NULL, "%s decoded", bad[i]);
+    }
+    int64_t x;
+    const char *nums[] = {"9223372036854775807", "-9223372036854775808"};
+    for (int i = 0; i < 2; i++) {
+        js_span nv = {nums[i], nums[i] + strlen(nums[i])};
+        ck_assert_int_eq(ds_js_i64(nv, &x), 0);
+    }
+    const char *big = "9223372036854775808";
+    js_span bv = {big, big + strlen(big)};
+    ck_assert_int_eq(ds_js_i64(bv, &x), -1);
+    ds_arena_free(a);
+}
+END_TEST
+
+/* ---- log names -------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    int kind; /* 0: ignored */
+    long long version;
+    int part, nparts;
+} names[] = {
+    {"00000000000000000000.json", DS_LOG_COMMIT, 0, 0, 0},
+    {"00000000000000000012.json", DS_LOG_COMMIT, 12, 0, 0},
+    {"00000000000000000010.checkpoint.parquet", DS_LOG_CP_CLASSIC, 10, 0, 0},
+    {"00000000000000000010.checkpoint.0000000002.0000000003.parquet", DS_LOG_CP_MULTI, 10, 2, 3},
+    {"00000000000000000002.checkpoint.e8fa2696-9728-4e9c-b285-634743fdd4fb.parquet", DS_LOG_CP_UUID_PARQUET, 2, 0, 0},
+    {"00000000000000000002.checkpoint.e8fa2696-9728-4e9c-b285-634743fdd4fb.json", DS_LOG_CP_UUID_JSON, 2, 0, 0},
+    {"00000000000000000010.checkpoint.0000000001.0000000001.parquet", 0, 0, 0, 0},
+    {"00000000000000000010.checkpoint.0000000004.0000000003.parquet", 0, 0, 0, 0},
+    {"00000000000000000002.checkpoint.E8FA2696-9728-4e9c-b285-634743fdd4fb.json", 0, 0, 0, 0},
+    {"0000000000000000000.json", 0, 0, 0, 0},
+    {"000000000000000000001.json", 0, 0, 0, 0},
+    {"00000000000000000001.crc", 0, 0, 0, 0},
+    {"00000000000000000001.00000000000000000003.compacted.json", 0, 0, 0, 0},
+    {"00000000000000000001.json.tmp", 0, 0, 0, 0},
+    {"0000000000000000000a.json", 0, 0, 0, 0},
+    {"_last_checkpoint", 0, 0, 0, 0},
+};
+
+START_TEST(log_names)
+{
+    ds_log_entry e;
+    memset(&e, 0, sizeof e);
+    int k = ds_log_classify(names[_i].name, &e) ? (int)e.kind : 0;
+    ck_assert_msg(k == names[_i].kind, "%s: kind %d want %d", names[_i].name, k, names[_i].kind);
+    if (k) {
+        ck_assert_int_eq(e.version, names[_i].version);
+        ck_assert_int_eq(e.part, names[_i].part);
+        ck_assert_int_eq(e.nparts, names[_i].nparts);
+    }
+}
+END_TEST
+
+START_TEST(reader_features)
+{
+    ck_assert(ds_reader_feature_supported("deletionVectors"));
+    ck_assert(ds_reader_feature_supported("variantShredding-preview"));
+    ck_assert(!ds_reader_feature_supported("catalogManaged"));
+    ck_assert(!ds_reader_feature_supported("catalogOwned-preview"));
+    ck_assert(!ds_reader_feature_supported("DeletionVectors"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("delta");
+    TCase *t = tcase_create("replay");
+    tcase_add_test(t, reconcile_add_remove_readd);
+    tcase_add_test(t, reconcile_keys_on_dv_and_raw_path);
+    tcase_add_test(t, metadata_and_protocol_latest_win);
+    tcase_add_test(t, ignored_names_and_hints);
+    tcase_add_loop_test(t, bad_logs, 0, sizeof bad_cases / sizeof bad_cases[0]);
+    tcase_add_test(t, not_a_table);
+    suite_add_tcase(s, t);
+    TCase *j = tcase_create("jscan");
+    tcase_add_loop_test(j, jscan_values, 0, sizeof values / sizeof values[0]);
+    tcase_add_test(j, jscan_strings);
+    tcase_add_loop_test(j, log_names, 0, sizeof names / sizeof names[0]);
+    tcase_add_test(j, reader_features);
+    suite_add_tcase(s, j);
+    SRunner *r = srunner_create(s);
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
