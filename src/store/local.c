@@ -73,7 +73,7 @@ static ds_status local_list(void *ctx, const char *prefix, const char *start_aft
     if (st == DS_OK && errno)
         st = io_error(err, "readdir", dir, errno);
     int dfd = dirfd(d);
-    if (st == DS_OK)
+    if (st == DS_OK && l.n > 1)
         qsort(l.v, l.n, sizeof *l.v, cmp_names);
     for (size_t i = 0; st == DS_OK && i < l.n; i++) {
         struct stat sb;
