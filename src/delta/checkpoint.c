@@ -56,8 +56,6 @@ typedef struct col {
     ds_pq_cursor *cur;
     int have_la;             /* a value read ahead belongs to the next row */
     ds_pq_value la;
-    unsigned char *la_buf;
-    size_t la_cap;
 } col;
 
 static void col_init(col *c)
@@ -101,9 +99,6 @@ static void col_close(col *c)
 static void col_free(col *c)
 {
     col_close(c);
-    free(c->la_buf);
-    c->la_buf = NULL;
-    c->la_cap = 0;
 }
 
 /* Next level entry; an absent column yields null entries (def 0). */
@@ -127,20 +122,13 @@ static int col_next(col *c, ds_pq_value *v, ds_error *err)
     return r;
 }
 
+/* Puts back the entry just read.  Its bytes stay valid: they live in the
+ * cursor's page until the cursor is advanced again, which happens only
+ * after the entry has been taken back by col_next and copied. */
 static int col_unread(col *c, const ds_pq_value *v, ds_error *err)
 {
+    (void)err;
     c->la = *v;
-    if (v->ptr && v->len) {
-        if (v->len > c->la_cap) {
-            unsigned char *nb = realloc(c->la_buf, v->len);
-            if (!nb)
-                return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
-            c->la_buf = nb;
-            c->la_cap = v->len;
-        }
-        memcpy(c->la_buf, v->ptr, v->len);
-        c->la.ptr = c->la_buf;
-    }
     c->have_la = 1;
     return 1;
 }

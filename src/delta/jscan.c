@@ -131,6 +131,48 @@ const char *ds_js_value_end(const char *p, const char *end, int depth)
     }
 }
 
+/* Skips one value of text already validated by ds_js_value_end: strings
+ * by their closing quote, containers by bracket depth. */
+static const char *skip_trusted(const char *p, const char *end)
+{
+    int depth = 0;
+    do {
+        char c = *p;
+        if (c == '"') {
+            p++;
+            for (;;) {
+                const char *q = memchr(p, '"', (size_t)(end - p));
+                if (!q)
+                    return NULL;
+                const char *b = q;
+                while (b > p && b[-1] == '\\')
+                    b--;
+                p = q + 1;
+                if (((q - b) & 1) == 0)
+                    break; /* an even run of backslashes: the quote ends it */
+            }
+        } else if (c == '{' || c == '[') {
+            depth++;
+            p++;
+        } else if (c == '}' || c == ']') {
+            depth--;
+            p++;
+        } else if (depth == 0) {
+            /* a scalar at top level: up to the next delimiter */
+            while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
+                   *p != '\t' && *p != '\r')
+                p++;
+            return p;
+        } else {
+            p++;
+        }
+        if (depth > 0)
+            while (p < end && *p != '"' && *p != '{' && *p != '[' && *p != '}' && *p != ']')
+                p++;
+    } while (depth > 0 && p < end);
+    return depth == 0 ? p : NULL;
+}
+
 static int iter_begin(js_iter *it, js_span s, char open)
 {
     const char *p = ds_js_skip_ws(s.p, s.end);
@@ -179,7 +221,7 @@ int ds_js_obj_next(js_iter *it, js_span *key, js_span *val)
     const char *p = it->p;
     if (p >= it->end || *p != '"')
         return -1;
-    const char *ke = string_end(p, it->end);
+    const char *ke = skip_trusted(p, it->end);
     if (!ke)
         return -1;
     key->p = p + 1;
@@ -188,7 +230,7 @@ int ds_js_obj_next(js_iter *it, js_span *key, js_span *val)
     if (p >= it->end || *p != ':')
         return -1;
     p = ds_js_skip_ws(p + 1, it->end);
-    const char *ve = ds_js_value_end(p, it->end, 1);
+    const char *ve = p < it->end ? skip_trusted(p, it->end) : NULL;
     if (!ve)
         return -1;
     val->p = p;
@@ -203,7 +245,7 @@ int ds_js_arr_next(js_iter *it, js_span *val)
     if (r <= 0)
         return r;
     const char *p = it->p;
-    const char *ve = ds_js_value_end(p, it->end, 1);
+    const char *ve = p < it->end ? skip_trusted(p, it->end) : NULL;
     if (!ve)
         return -1;
     val->p = p;

@@ -26,7 +26,10 @@ typedef struct js_iter {
 const char *ds_js_value_end(const char *p, const char *end, int depth);
 const char *ds_js_skip_ws(const char *p, const char *end);
 
-/* Object iteration over a span holding an object. */
+/* Object iteration over a span holding an object.  The iterators trust
+ * their input: only use them on text that ds_js_value_end has accepted (as
+ * ds_parse_action does for each whole line); they then skip values without
+ * validating them again. */
 int ds_js_obj_begin(js_iter *it, js_span obj);
 /* 1: key and val set; 0: end of object; -1: malformed. key is the raw
  * string content between the quotes. */

@@ -315,11 +315,10 @@ static int key_eq(const ds_key *k, const char *path, const char *dv)
     return strcmp(k->dv, dv) == 0;
 }
 
-int ds_keyset_contains(const ds_snapshot *s, const char *path, const char *dv)
+static int contains_h(const ds_snapshot *s, uint64_t h, const char *path, const char *dv)
 {
     if (!s->keys_cap)
         return 0;
-    uint64_t h = hash_key(path, dv);
     for (size_t i = h & (s->keys_cap - 1);; i = (i + 1) & (s->keys_cap - 1)) {
         const ds_key *k = &s->keys[i];
         if (!k->path)
@@ -329,8 +328,14 @@ int ds_keyset_contains(const ds_snapshot *s, const char *path, const char *dv)
     }
 }
 
-/* Inserts; returns 1 when inserted, 0 when present, -1 on OOM. */
-static int keyset_insert(ds_snapshot *s, const char *path, const char *dv)
+int ds_keyset_contains(const ds_snapshot *s, const char *path, const char *dv)
+{
+    return s->nkeys ? contains_h(s, hash_key(path, dv), path, dv) : 0;
+}
+
+/* Inserts a key of hash h; returns 1 when inserted, 0 when present, -1 on
+ * OOM. */
+static int keyset_insert(ds_snapshot *s, uint64_t h, const char *path, const char *dv)
 {
     if ((s->nkeys + 1) * 4 >= s->keys_cap * 3) {
         size_t nc = s->keys_cap ? s->keys_cap * 2 : 1024;
@@ -349,7 +354,6 @@ static int keyset_insert(ds_snapshot *s, const char *path, const char *dv)
         s->keys = nk;
         s->keys_cap = nc;
     }
-    uint64_t h = hash_key(path, dv);
     size_t i = h & (s->keys_cap - 1);
     for (;; i = (i + 1) & (s->keys_cap - 1)) {
         ds_key *k = &s->keys[i];
@@ -485,13 +489,14 @@ int ds_snapshot_apply(ds_snapshot *s, ds_action *a, int64_t version, int from_ch
                 return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
             return 0;
         }
-        if (ds_keyset_contains(s, f->path, f->dv_id))
+        uint64_t h = hash_key(f->path, f->dv_id);
+        if (contains_h(s, h, f->path, f->dv_id))
             return 0; /* a newer action decided this key */
         /* keep the key (and, for an add, the file) in the snapshot arena */
         ds_file *c = f->kind == DS_ACT_ADD ? file_clone(s->arena, f) : NULL;
         const char *kp = c ? c->path : ds_arena_strdup(s->arena, f->path);
         const char *kd = c ? c->dv_id : f->dv_id ? ds_arena_strdup(s->arena, f->dv_id) : NULL;
-        if (!kp || (f->dv_id && !kd) || keyset_insert(s, kp, kd) < 0 || (c && push_tail(s, c) < 0))
+        if (!kp || (f->dv_id && !kd) || keyset_insert(s, h, kp, kd) < 0 || (c && push_tail(s, c) < 0))
             return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
         return 0;
     }
