@@ -24,6 +24,7 @@ struct ds_pq_cursor {
     uint64_t pos;      /* next page header */
     int64_t consumed;  /* level entries returned */
     int64_t rows;      /* rows started (entries with repetition level 0) */
+    int64_t rg_rows;   /* rows of the row group, cached off the hot path */
     int16_t max_def, max_rep;
     int broken;
     /* a window of the chunk's bytes */
@@ -428,6 +429,7 @@ ds_status ds_pq_cursor_open(ds_pq_file *f, int rg, int leaf, ds_pq_cursor **out,
     c->pos = ch->start;
     c->max_def = nd->def_level;
     c->max_rep = nd->rep_level;
+    c->rg_rows = f->rgs[rg].num_rows;
     column_name(c);
     /* a column that is not repeated has exactly one entry per row */
     if (nd->rep_level == 0 && ch->num_values != f->rgs[rg].num_rows) {
@@ -449,7 +451,9 @@ ds_status ds_pq_cursor_open(ds_pq_file *f, int rg, int leaf, ds_pq_cursor **out,
     return DS_OK;
 }
 
-int ds_pq_next(ds_pq_cursor *c, ds_pq_value *out, ds_error *err)
+/* The general path: page loads and every error, with messages naming the
+ * column.  Kept out of line so the common case below stays small. */
+static __attribute__((noinline)) int next_slow(ds_pq_cursor *c, ds_pq_value *out, ds_error *err)
 {
     ds_error local;
     ds_error_clear(&local);
@@ -487,9 +491,9 @@ int ds_pq_next(ds_pq_cursor *c, ds_pq_value *out, ds_error *err)
             return cursor_fail(c, &local, err);
         }
     }
-    if (r == 0 && ++c->rows > c->f->rgs[c->rg].num_rows) {
+    if (r == 0 && ++c->rows > c->rg_rows) {
         ds_pq_corrupt(&local, "column chunk has more rows than its row group's %lld",
-                      (long long)c->f->rgs[c->rg].num_rows);
+                      (long long)c->rg_rows);
         return cursor_fail(c, &local, err);
     }
     memset(out, 0, sizeof *out);
@@ -498,6 +502,44 @@ int ds_pq_next(ds_pq_cursor *c, ds_pq_value *out, ds_error *err)
     out->present = d == (uint32_t)c->max_def;
     if (out->present && ds_pq_vdec_next(&c->vd, out, &local) < 0)
         return cursor_fail(c, &local, err);
+    c->page_left--;
+    c->consumed++;
+    return 1;
+}
+
+int ds_pq_next(ds_pq_cursor *c, ds_pq_value *out, ds_error *err)
+{
+    /* Fast path: inside a page, where the level decoders and the value
+     * decoder succeed.  Any failure or page boundary takes the general path,
+     * which repeats the same step with full error reporting (the decoders
+     * have not advanced when they fail here: state is restored). */
+    if (c->broken || c->page_left == 0 || c->consumed == 0)
+        return next_slow(c, out, err);
+    ds_pq_rle save_rep = c->rep, save_def = c->def;
+    uint32_t r = 0, d = 0;
+    if ((c->max_rep > 0 && (ds_pq_rle_next(&c->rep, &r, NULL) < 0 || r > (uint32_t)c->max_rep)) ||
+        (c->max_def > 0 && (ds_pq_rle_next(&c->def, &d, NULL) < 0 || d > (uint32_t)c->max_def)) ||
+        (r == 0 && c->rows + 1 > c->rg_rows)) {
+        c->rep = save_rep;
+        c->def = save_def;
+        return next_slow(c, out, err);
+    }
+    out->rep = (int16_t)r;
+    out->def = (int16_t)d;
+    out->present = d == (uint32_t)c->max_def;
+    out->ptr = NULL;
+    out->len = 0;
+    out->v.i64 = 0;
+    if (out->present) {
+        ds_error local;
+        local.status = DS_OK;
+        local.message[0] = local.detail[0] = '\0';
+        local.kind = NULL;
+        if (ds_pq_vdec_next(&c->vd, out, &local) < 0)
+            return cursor_fail(c, &local, err);
+    }
+    if (r == 0)
+        c->rows++;
     c->page_left--;
     c->consumed++;
     return 1;
