@@ -31,6 +31,25 @@ static const char *const scope_names[] = {"global", "share", "schema", "table", 
 enum vtype { V_NAME, V_NAME_NODOT, V_TEXT, V_URL, V_INT, V_BOOL, V_PATH, V_LOCATION,
              V_TOKEN_HASH, V_TIME, V_SHARE_LIST, V_ID };
 
+/* Duplicate detection in linear time: an open-addressing set of names
+ * (compared case-insensitively within one parent: shares, the schemas of a
+ * share, the tables of a schema, recipients) and of token hashes.  A
+ * config with thousands of tables and recipients must still start fast
+ * enough for plain CGI, where every request parses it. */
+typedef struct seen_entry {
+    uint64_t hash;
+    const void *parent; /* scope; the token set uses its own sentinel */
+    const char *name;   /* NULL for tokens */
+    unsigned char sha[32];
+    const char *owner;  /* tokens: the recipient's name */
+    int line;
+} seen_entry;
+
+typedef struct seen_set {
+    seen_entry **v;
+    size_t cap, n;
+} seen_set;
+
 struct parser;
 typedef int (*setter)(struct parser *p, const char *val);
 
@@ -59,7 +78,73 @@ struct parser {
     unsigned char seen_global[16];
     unsigned char seen_obj[16];
     int endpoint_line;
+    seen_set names;
 };
+
+static const char token_scope[] = "token";
+
+static uint64_t name_hash(const void *parent, const char *name)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(uintptr_t)parent;
+    for (const char *c = name; *c; c++) {
+        unsigned char lc = (unsigned char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        h = (h ^ lc) * 1099511628211ull;
+    }
+    return h ^ (h >> 31);
+}
+
+static int seen_same(const seen_entry *e, const seen_entry *k)
+{
+    if (e->hash != k->hash || e->parent != k->parent)
+        return 0;
+    if (k->name)
+        return e->name && ds_strcaseeq(e->name, k->name);
+    return memcmp(e->sha, k->sha, 32) == 0;
+}
+
+/* Looks k up; returns the entry already there, or NULL after adding a copy
+ * of k (*oom set when that failed). */
+static const seen_entry *seen_add(struct parser *p, const seen_entry *k, int *oom)
+{
+    seen_set *s = &p->names;
+    *oom = 0;
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 256;
+        seen_entry **nv = calloc(nc, sizeof *nv);
+        if (!nv) {
+            *oom = 1;
+            return NULL;
+        }
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->v[i])
+                continue;
+            size_t j = s->v[i]->hash & (nc - 1);
+            while (nv[j])
+                j = (j + 1) & (nc - 1);
+            nv[j] = s->v[i];
+        }
+        free(s->v);
+        s->v = nv;
+        s->cap = nc;
+    }
+    size_t i = k->hash & (s->cap - 1);
+    for (; s->v[i]; i = (i + 1) & (s->cap - 1))
+        if (seen_same(s->v[i], k))
+            return s->v[i];
+    seen_entry *e = ds_arena_alloc(p->cat->arena, sizeof *e);
+    if (!e) {
+        *oom = 1;
+        return NULL;
+    }
+    *e = *k;
+    s->v[i] = e;
+    s->n++;
+    return NULL;
+}
+
+/* 0 when name is new in its scope; else fails with "duplicate <what>". */
+static int unique_name(struct parser *p, const void *parent, const char *name,
+                       const char *what, const char *where);
 
 static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct parser *p, const char *fmt, ...)
@@ -94,6 +179,25 @@ static const char *q(const char *s, char *out, size_t outsz)
     return out;
 }
 #define Q(s) q((s), (char[400]){0}, 400)
+
+static int unique_name(struct parser *p, const void *parent, const char *name,
+                       const char *what, const char *where)
+{
+    seen_entry k;
+    memset(&k, 0, sizeof k);
+    k.parent = parent;
+    k.name = name;
+    k.hash = name_hash(parent, name);
+    k.line = p->line;
+    int oom;
+    const seen_entry *e = seen_add(p, &k, &oom);
+    if (oom)
+        return fail(p, "out of memory");
+    if (e)
+        return fail(p, "duplicate %s name '%s'%s (first defined on line %d)", what, Q(name),
+                    where, e->line);
+    return 0;
+}
 
 static char *pdup(struct parser *p, const char *s)
 {
@@ -246,10 +350,8 @@ static int set_link_key_file(struct parser *p, const char *v)
 static int set_share_name(struct parser *p, const char *v)
 {
     ds_catalog *c = p->cat;
-    for (size_t i = 0; i < c->nshares; i++)
-        if (ds_strcaseeq(c->shares[i]->name, v))
-            return fail(p, "duplicate share name '%s' (first defined on line %d)", Q(v),
-                        c->shares[i]->line);
+    if (unique_name(p, c, v, "share", "") < 0)
+        return -1;
     if (grow(p, (void **)&c->shares, &c->share_cap, c->nshares, sizeof *c->shares) < 0)
         return -1;
     ds_share_cfg *s = ds_arena_alloc(c->arena, sizeof *s);
@@ -283,10 +385,10 @@ static int set_share_id(struct parser *p, const char *v)
 static int set_schema_name(struct parser *p, const char *v)
 {
     ds_share_cfg *s = p->share;
-    for (size_t i = 0; i < s->nschemas; i++)
-        if (ds_strcaseeq(s->schemas[i]->name, v))
-            return fail(p, "duplicate schema name '%s' in share '%s' (first defined on line %d)",
-                        Q(v), Q(s->name), s->schemas[i]->line);
+    char where[320];
+    snprintf(where, sizeof where, " in share '%s'", Q(s->name));
+    if (unique_name(p, s, v, "schema", where) < 0)
+        return -1;
     if (grow(p, (void **)&s->schemas, &s->cap, s->nschemas, sizeof *s->schemas) < 0)
         return -1;
     ds_schema_cfg *sc = ds_arena_alloc(p->cat->arena, sizeof *sc);
@@ -306,10 +408,10 @@ static int set_schema_name(struct parser *p, const char *v)
 static int set_table_name(struct parser *p, const char *v)
 {
     ds_schema_cfg *sc = p->schema;
-    for (size_t i = 0; i < sc->ntables; i++)
-        if (ds_strcaseeq(sc->tables[i]->name, v))
-            return fail(p, "duplicate table name '%s' in schema '%s' (first defined on line %d)",
-                        Q(v), Q(sc->name), sc->tables[i]->line);
+    char where[320];
+    snprintf(where, sizeof where, " in schema '%s'", Q(sc->name));
+    if (unique_name(p, sc, v, "table", where) < 0)
+        return -1;
     if (grow(p, (void **)&sc->tables, &sc->cap, sc->ntables, sizeof *sc->tables) < 0)
         return -1;
     ds_table_cfg *t = ds_arena_alloc(p->cat->arena, sizeof *t);
@@ -354,10 +456,8 @@ static int set_table_history(struct parser *p, const char *v)
 static int set_recipient_name(struct parser *p, const char *v)
 {
     ds_catalog *c = p->cat;
-    for (size_t i = 0; i < c->nrecipients; i++)
-        if (ds_strcaseeq(c->recipients[i]->name, v))
-            return fail(p, "duplicate recipient name '%s' (first defined on line %d)", Q(v),
-                        c->recipients[i]->line);
+    if (unique_name(p, &c->recipients, v, "recipient", "") < 0)
+        return -1;
     if (grow(p, (void **)&c->recipients, &c->recipient_cap, c->nrecipients,
              sizeof *c->recipients) < 0)
         return -1;
@@ -397,13 +497,20 @@ static int set_recipient_token(struct parser *p, const char *v)
     if (*rest && ds_time_parse(rest, &exp) < 0)
         return fail(p, "bad expiry time after recipient.token-sha256: '%s' (expected "
                        "RFC 3339, e.g. 2027-01-01T00:00:00Z)", Q(rest));
-    for (size_t i = 0; i < p->cat->nrecipients; i++) {
-        const ds_recipient *o = p->cat->recipients[i];
-        for (size_t j = 0; j < o->ntokens; j++)
-            if (sodium_memcmp(o->tokens[j].sha256, h, 32) == 0)
-                return fail(p, "duplicate recipient.token-sha256 (already on line %d, "
-                               "recipient '%s')", o->tokens[j].line, Q(o->name));
-    }
+    seen_entry k;
+    memset(&k, 0, sizeof k);
+    k.parent = token_scope;
+    memcpy(k.sha, h, 32);
+    memcpy(&k.hash, h, sizeof k.hash);
+    k.owner = r->name;
+    k.line = p->line;
+    int oom;
+    const seen_entry *e = seen_add(p, &k, &oom);
+    if (oom)
+        return fail(p, "out of memory");
+    if (e)
+        return fail(p, "duplicate recipient.token-sha256 (already on line %d, recipient '%s')",
+                    e->line, Q(e->owner));
     if (grow(p, (void **)&r->tokens, &r->cap, r->ntokens, sizeof *r->tokens) < 0)
         return -1;
     ds_token_cfg *t = &r->tokens[r->ntokens++];
@@ -804,6 +911,7 @@ ds_catalog *ds_catalog_parse(const char *name, const char *text, size_t len, ds_
     free(line);
     if (rc == 0)
         rc = finish(&p);
+    free(p.names.v);
     if (rc < 0) {
         ds_catalog_free(c);
         return NULL;
