@@ -25,6 +25,10 @@ struct ds_pq_cursor {
     int64_t consumed;  /* level entries returned */
     int64_t rows;      /* rows started (entries with repetition level 0) */
     int64_t rg_rows;   /* rows of the row group, cached off the hot path */
+    /* the current page's levels, decoded when the page is loaded */
+    uint16_t *rep_lv, *def_lv;
+    size_t lv_cap;
+    int64_t lv_idx;
     int16_t max_def, max_rep;
     int broken;
     /* a window of the chunk's bytes */
@@ -208,6 +212,39 @@ static int start_values(ds_pq_cursor *c, int32_t enc, const unsigned char *p, si
                            c->have_dict ? &c->dict : NULL, err);
 }
 
+/* Decodes n levels of a page at once; RLE runs (all-present or all-null
+ * stretches, the common case) are filled without a call per value. */
+static int decode_levels(ds_pq_rle *r, uint16_t *out, int64_t n, int max, const char *what,
+                         ds_error *err)
+{
+    int64_t i = 0;
+    while (i < n) {
+        if (r->left > 0 && r->is_rle) {
+            if (r->value > (uint64_t)max) {
+                ds_pq_corrupt(err, "%s level %llu over the maximum %d", what,
+                              (unsigned long long)r->value, max);
+                return -1;
+            }
+            uint64_t k = r->left < (uint64_t)(n - i) ? r->left : (uint64_t)(n - i);
+            uint16_t v = (uint16_t)r->value;
+            for (uint64_t j = 0; j < k; j++)
+                out[i + (int64_t)j] = v;
+            i += (int64_t)k;
+            r->left -= k;
+            continue;
+        }
+        uint32_t v;
+        if (ds_pq_rle_next(r, &v, err) < 0)
+            return -1;
+        if (v > (uint32_t)max) {
+            ds_pq_corrupt(err, "%s level %u over the maximum %d", what, v, max);
+            return -1;
+        }
+        out[i++] = (uint16_t)v;
+    }
+    return 0;
+}
+
 static int take_entries(ds_pq_cursor *c, int32_t n, ds_error *err)
 {
     if (n < 0 || n > c->ch->num_values - c->consumed) {
@@ -215,6 +252,24 @@ static int take_entries(ds_pq_cursor *c, int32_t n, ds_error *err)
                       (int)n, (long long)c->ch->num_values);
         return -1;
     }
+    if ((c->max_rep > 0 || c->max_def > 0) && (size_t)n > c->lv_cap) {
+        size_t cap = (size_t)n < 1024 ? 1024 : (size_t)n;
+        uint16_t *nr = realloc(c->rep_lv, cap * sizeof *nr);
+        if (nr)
+            c->rep_lv = nr;
+        uint16_t *nd = nr ? realloc(c->def_lv, cap * sizeof *nd) : NULL;
+        if (!nr || !nd) {
+            ds_error_set(err, DS_ERR_NOMEM, NULL);
+            return -1;
+        }
+        c->def_lv = nd;
+        c->lv_cap = cap;
+    }
+    if (c->max_rep > 0 && decode_levels(&c->rep, c->rep_lv, n, c->max_rep, "repetition", err) < 0)
+        return -1;
+    if (c->max_def > 0 && decode_levels(&c->def, c->def_lv, n, c->max_def, "definition", err) < 0)
+        return -1;
+    c->lv_idx = 0;
     c->page_left = n;
     c->seen_data = 1;
     return 0;
@@ -470,26 +525,11 @@ static __attribute__((noinline)) int next_slow(ds_pq_cursor *c, ds_pq_value *out
         if (read_page(c, &local) < 0)
             return cursor_fail(c, &local, err);
     }
-    uint32_t r = 0, d = 0;
-    if (c->max_rep > 0) {
-        if (ds_pq_rle_next(&c->rep, &r, &local) < 0)
-            return cursor_fail(c, &local, err);
-        if (r > (uint32_t)c->max_rep) {
-            ds_pq_corrupt(&local, "repetition level %u over the maximum %d", r, c->max_rep);
-            return cursor_fail(c, &local, err);
-        }
-        if (c->consumed == 0 && r != 0) {
-            ds_pq_corrupt(&local, "column chunk starts inside a row (repetition level %u)", r);
-            return cursor_fail(c, &local, err);
-        }
-    }
-    if (c->max_def > 0) {
-        if (ds_pq_rle_next(&c->def, &d, &local) < 0)
-            return cursor_fail(c, &local, err);
-        if (d > (uint32_t)c->max_def) {
-            ds_pq_corrupt(&local, "definition level %u over the maximum %d", d, c->max_def);
-            return cursor_fail(c, &local, err);
-        }
+    uint32_t r = c->max_rep > 0 ? c->rep_lv[c->lv_idx] : 0;
+    uint32_t d = c->max_def > 0 ? c->def_lv[c->lv_idx] : 0;
+    if (c->consumed == 0 && r != 0) {
+        ds_pq_corrupt(&local, "column chunk starts inside a row (repetition level %u)", r);
+        return cursor_fail(c, &local, err);
     }
     if (r == 0 && ++c->rows > c->rg_rows) {
         ds_pq_corrupt(&local, "column chunk has more rows than its row group's %lld",
@@ -502,6 +542,7 @@ static __attribute__((noinline)) int next_slow(ds_pq_cursor *c, ds_pq_value *out
     out->present = d == (uint32_t)c->max_def;
     if (out->present && ds_pq_vdec_next(&c->vd, out, &local) < 0)
         return cursor_fail(c, &local, err);
+    c->lv_idx++;
     c->page_left--;
     c->consumed++;
     return 1;
@@ -515,15 +556,10 @@ int ds_pq_next(ds_pq_cursor *c, ds_pq_value *out, ds_error *err)
      * have not advanced when they fail here: state is restored). */
     if (c->broken || c->page_left == 0 || c->consumed == 0)
         return next_slow(c, out, err);
-    ds_pq_rle save_rep = c->rep, save_def = c->def;
-    uint32_t r = 0, d = 0;
-    if ((c->max_rep > 0 && (ds_pq_rle_next(&c->rep, &r, NULL) < 0 || r > (uint32_t)c->max_rep)) ||
-        (c->max_def > 0 && (ds_pq_rle_next(&c->def, &d, NULL) < 0 || d > (uint32_t)c->max_def)) ||
-        (r == 0 && c->rows + 1 > c->rg_rows)) {
-        c->rep = save_rep;
-        c->def = save_def;
+    uint32_t r = c->max_rep > 0 ? c->rep_lv[c->lv_idx] : 0;
+    uint32_t d = c->max_def > 0 ? c->def_lv[c->lv_idx] : 0;
+    if (r == 0 && c->rows + 1 > c->rg_rows)
         return next_slow(c, out, err);
-    }
     out->rep = (int16_t)r;
     out->def = (int16_t)d;
     out->present = d == (uint32_t)c->max_def;
@@ -540,6 +576,7 @@ int ds_pq_next(ds_pq_cursor *c, ds_pq_value *out, ds_error *err)
     }
     if (r == 0)
         c->rows++;
+    c->lv_idx++;
     c->page_left--;
     c->consumed++;
     return 1;
@@ -551,6 +588,8 @@ void ds_pq_cursor_close(ds_pq_cursor *c)
         return;
     ds_pq_vdec_free(&c->vd);
     ds_pq_dict_free(&c->dict);
+    free(c->rep_lv);
+    free(c->def_lv);
     free(c->raw);
     free(c->page);
     free(c);
