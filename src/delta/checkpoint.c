@@ -692,6 +692,13 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
     ds_arena *row = ds_arena_new(0);
     if (!row)
         st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+    /* scalar columns the file has; absent ones stay null for every row */
+    int present[NACOLS], npresent = 0;
+    ds_pq_value v[NACOLS];
+    memset(v, 0, sizeof v);
+    for (int i = 0; i < NACOLS; i++)
+        if (i != A_PVK && i != A_PVV && c[i].node >= 0)
+            present[npresent++] = i;
     for (int rg = 0; st == DS_OK && !*stop && rg < ds_pq_num_row_groups(f); rg++) {
         for (int i = 0; st == DS_OK && i < NACOLS; i++)
             st = col_open(f, rg, &c[i], err);
@@ -710,14 +717,13 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
             }
             if (st != DS_OK)
                 break;
-            ds_pq_value v[NACOLS];
-            int i;
-            for (i = 0; i < NACOLS; i++) {
-                if (i == A_PVK || i == A_PVV)
-                    continue;
+            int i, k;
+            for (k = 0; k < npresent; k++) {
+                i = present[k];
                 if (col_next(&c[i], &v[i], err) < 0)
                     break;
             }
+            i = k < npresent ? 0 : NACOLS;
             const char **pk = NULL, **pv = NULL;
             int pnull = 1;
             long npv = i < NACOLS ? -1
