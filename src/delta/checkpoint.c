@@ -146,18 +146,17 @@ static int64_t vint(const ds_pq_value *v)
     return v->v.i64;
 }
 
-/* Reads the entries of a repeated column (list element, or map key and
- * value in lockstep) for one row.  Returns the entry count, or -1. */
-static long row_entries(col *k, col *val, int16_t entry_def, ds_arena *a, const char ***keys,
-                        const char ***vals, int *is_null, int16_t null_def, ds_error *err)
+/* Reads the entries of a repeated column for one row: map keys and values
+ * in lockstep (val non-NULL), or list elements (in .key).  Returns the
+ * entry count, or -1. */
+static long row_entries(col *k, col *val, int16_t entry_def, ds_arena *a, ds_pv **out,
+                        int *is_null, int16_t null_def, ds_error *err)
 {
     ds_pq_value kv, vv;
     size_t n = 0, cap = 0;
-    const char **ks = NULL, **vs = NULL;
+    ds_pv *pv = NULL;
     *is_null = 1;
-    *keys = NULL;
-    if (vals)
-        *vals = NULL;
+    *out = NULL;
     if (k->node < 0)
         return 0;
     for (int first = 1;; first = 0) {
@@ -165,57 +164,47 @@ static long row_entries(col *k, col *val, int16_t entry_def, ds_arena *a, const 
             return -1;
         if (val && col_next(val, &vv, err) < 0)
             return -1;
-        if (!first && kv.rep == 0) {
-            if (col_unread(k, &kv, err) < 0 || (val && col_unread(val, &vv, err) < 0))
-                return -1;
-            break;
-        }
         if (first && kv.def >= null_def)
             *is_null = 0;
         if (kv.def >= entry_def) {
             if (n == cap) {
-                size_t nc = cap ? cap * 2 : 8;
-                const char **nk = ds_arena_alloc(a, nc * sizeof *nk);
-                const char **nv = val ? ds_arena_alloc(a, nc * sizeof *nv) : NULL;
-                if (!nk || (val && !nv))
+                size_t nc = cap ? cap * 2 : 4;
+                ds_pv *np = ds_arena_alloc(a, nc * sizeof *np);
+                if (!np)
                     return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
-                if (n) {
-                    memcpy(nk, ks, n * sizeof *nk);
-                    if (val)
-                        memcpy(nv, vs, n * sizeof *nv);
-                }
-                ks = nk;
-                vs = nv;
+                if (n)
+                    memcpy(np, pv, n * sizeof *np);
+                pv = np;
                 cap = nc;
             }
-            ks[n] = vstr(&kv, a);
-            if (!ks[n] && kv.present)
+            pv[n].key = vstr(&kv, a);
+            pv[n].value = val ? vstr(&vv, a) : NULL;
+            if ((!pv[n].key && kv.present) || (val && !pv[n].value && vv.present))
                 return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
-            if (val) {
-                vs[n] = vstr(&vv, a);
-                if (!vs[n] && vv.present)
-                    return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
-            }
             n++;
         }
         /* peek: stop at the end of the chunk too */
-        if (k->have_la)
-            continue;
         ds_pq_value peek;
         int r = ds_pq_next(k->cur, &peek, err);
         if (r < 0)
             return -1;
         if (r == 0)
             break;
-        if (col_unread(k, &peek, err) < 0)
-            return -1;
+        col_unread(k, &peek, err);
         if (peek.rep == 0)
             break;
     }
-    *keys = ks;
-    if (vals)
-        *vals = vs;
+    *out = pv;
     return (long)n;
+}
+
+/* The elements of a list read by row_entries, as a string array. */
+static const char **list_of(ds_arena *a, const ds_pv *pv, long n)
+{
+    const char **l = ds_arena_alloc(a, (size_t)(n > 0 ? n : 1) * sizeof *l);
+    for (long i = 0; l && i < n; i++)
+        l[i] = pv[i].key;
+    return l;
 }
 
 /* Definition level at which a MAP/LIST entry exists: that of the repeated
@@ -311,10 +300,17 @@ static ds_status load_parquet_part(ds_snapshot *s, const char *url, ds_error *er
             /* protocol */
             int rfnull, wfnull;
             static const char *no_features[1];
-            n = row_entries(&c[P_RF], NULL, rf_e, a, &l1, NULL, &rfnull, rf_n, err);
-            long n2 = n < 0 ? -1 : row_entries(&c[P_WF], NULL, wf_e, a, &l2, NULL, &wfnull, wf_n, err);
+            ds_pv *rfp, *wfp;
+            n = row_entries(&c[P_RF], NULL, rf_e, a, &rfp, &rfnull, rf_n, err);
+            long n2 = n < 0 ? -1 : row_entries(&c[P_WF], NULL, wf_e, a, &wfp, &wfnull, wf_n, err);
             if (n < 0 || n2 < 0) {
                 st = err->status;
+                break;
+            }
+            l1 = n ? list_of(a, rfp, n) : NULL;
+            l2 = n2 ? list_of(a, wfp, n2) : NULL;
+            if ((n && !l1) || (n2 && !l2)) {
+                st = ds_error_set(err, DS_ERR_NOMEM, NULL);
                 break;
             }
             if (c[P_MINR].node >= 0 && v[P_MINR].def >= prot_def && !s->have_protocol) {
@@ -329,10 +325,10 @@ static ds_status load_parquet_part(ds_snapshot *s, const char *url, ds_error *er
                 s->have_protocol = 1;
             }
             /* metaData */
-            const char **ok, **ov, **pc, **ck, **cv;
-            long nopt = row_entries(&c[M_OPTK], &c[M_OPTV], ok_e, a, &ok, &ov, &isnull, ok_n, err);
-            long npc = nopt < 0 ? -1 : row_entries(&c[M_PCOLS], NULL, pc_e, a, &pc, NULL, &isnull, pc_n, err);
-            long nconf = npc < 0 ? -1 : row_entries(&c[M_CONFK], &c[M_CONFV], cf_e, a, &ck, &cv, &isnull, cf_n, err);
+            ds_pv *opts, *pcp, *conf;
+            long nopt = row_entries(&c[M_OPTK], &c[M_OPTV], ok_e, a, &opts, &isnull, ok_n, err);
+            long npc = nopt < 0 ? -1 : row_entries(&c[M_PCOLS], NULL, pc_e, a, &pcp, &isnull, pc_n, err);
+            long nconf = npc < 0 ? -1 : row_entries(&c[M_CONFK], &c[M_CONFV], cf_e, a, &conf, &isnull, cf_n, err);
             if (nopt < 0 || npc < 0 || nconf < 0) {
                 st = err->status;
                 break;
@@ -347,16 +343,16 @@ static ds_status load_parquet_part(ds_snapshot *s, const char *url, ds_error *er
                 m->schema_string = vstr(&v[M_SCHEMA], a);
                 m->has_created_time = v[M_CTIME].present;
                 m->created_time = vint(&v[M_CTIME]);
-                m->partition_columns = pc;
+                m->partition_columns = list_of(a, pcp, npc);
                 m->n_partition_columns = (size_t)npc;
                 m->n_format_options = (size_t)nopt;
-                m->format_options = nopt ? ds_arena_alloc(a, (size_t)nopt * sizeof(ds_pv)) : NULL;
-                for (long i = 0; i < nopt && m->format_options; i++)
-                    m->format_options[i] = (ds_pv){ok[i], ov[i]};
+                m->format_options = opts;
                 m->n_configuration = (size_t)nconf;
-                m->configuration = nconf ? ds_arena_alloc(a, (size_t)nconf * sizeof(ds_pv)) : NULL;
-                for (long i = 0; i < nconf && m->configuration; i++)
-                    m->configuration[i] = (ds_pv){ck[i], cv[i]};
+                m->configuration = conf;
+                if (!m->partition_columns) {
+                    st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+                    break;
+                }
                 if (!m->id) {
                     st = ds_error_set(err, DS_ERR_INTERNAL, NULL);
                     ds_error_kind(err, "corrupt-log");
@@ -724,11 +720,11 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
                     break;
             }
             i = k < npresent ? 0 : NACOLS;
-            const char **pk = NULL, **pv = NULL;
+            ds_pv *pvs = NULL;
             int pnull = 1;
             long npv = i < NACOLS ? -1
-                                  : row_entries(&c[A_PVK], &c[A_PVV], pv_e, row, &pk, &pv,
-                                                &pnull, pv_n, err);
+                                  : row_entries(&c[A_PVK], &c[A_PVV], pv_e, row, &pvs, &pnull,
+                                                pv_n, err);
             if (npv < 0) {
                 st = err->status;
                 break;
@@ -762,15 +758,7 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
             }
             fl.has_pvs = (uint8_t)!pnull;
             fl.npv = (uint32_t)npv;
-            if (npv > 0) {
-                fl.pvs = ds_arena_alloc(row, (size_t)npv * sizeof *fl.pvs);
-                if (!fl.pvs) {
-                    st = ds_error_set(err, DS_ERR_NOMEM, NULL);
-                    break;
-                }
-                for (long j = 0; j < npv; j++)
-                    fl.pvs[j] = (ds_pv){pk[j], pv[j]};
-            }
+            fl.pvs = pvs;
             if (c[A_DVST].node >= 0 && v[A_DVST].def >= dv_def && v[A_DVST].present) {
                 ds_dv *dv = ds_arena_alloc(row, sizeof *dv);
                 if (!dv) {

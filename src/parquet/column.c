@@ -502,6 +502,8 @@ ds_status ds_pq_cursor_open(ds_pq_file *f, int rg, int leaf, ds_pq_cursor **out,
         free(c);
         return DS_ERR_INTERNAL;
     }
+    c->raw = ds_pq_spare_take(f, &c->raw_cap);
+    c->page = ds_pq_spare_take(f, &c->page_cap);
     *out = c;
     return DS_OK;
 }
@@ -590,7 +592,7 @@ void ds_pq_cursor_close(ds_pq_cursor *c)
     ds_pq_dict_free(&c->dict);
     free(c->rep_lv);
     free(c->def_lv);
-    free(c->raw);
-    free(c->page);
+    ds_pq_spare_give(c->f, c->raw, c->raw_cap);
+    ds_pq_spare_give(c->f, c->page, c->page_cap);
     free(c);
 }

@@ -762,10 +762,36 @@ static void free_ctx(fctx *c)
     free(c->elems);
 }
 
+unsigned char *ds_pq_spare_take(ds_pq_file *f, size_t *cap)
+{
+    if (f->nspare == 0) {
+        *cap = 0;
+        return NULL;
+    }
+    f->nspare--;
+    *cap = f->spare[f->nspare].cap;
+    return f->spare[f->nspare].buf;
+}
+
+void ds_pq_spare_give(ds_pq_file *f, unsigned char *buf, size_t cap)
+{
+    if (!buf)
+        return;
+    if (f->nspare == (int)(sizeof f->spare / sizeof f->spare[0])) {
+        free(buf);
+        return;
+    }
+    f->spare[f->nspare].buf = buf;
+    f->spare[f->nspare].cap = cap;
+    f->nspare++;
+}
+
 void ds_pq_close(ds_pq_file *f)
 {
     if (!f)
         return;
+    for (int i = 0; i < f->nspare; i++)
+        free(f->spare[i].buf);
     for (int i = 0; f->nodes && i < f->nnodes; i++)
         free((char *)f->nodes[i].name);
     free(f->nodes);

@@ -223,7 +223,18 @@ struct ds_pq_file {
     int *leaf_node; /* leaf index -> node index */
     ds_pq_rowgroup *rgs;
     int nrgs;
+    /* buffers of closed cursors, reused by the next ones: reading row group
+     * after row group then touches no fresh memory */
+    struct ds_pq_spare {
+        unsigned char *buf;
+        size_t cap;
+    } spare[32];
+    int nspare;
 };
+
+/* Takes a spare buffer of the file (or NULL, cap 0); returns one to it. */
+unsigned char *ds_pq_spare_take(ds_pq_file *f, size_t *cap);
+void ds_pq_spare_give(ds_pq_file *f, unsigned char *buf, size_t cap);
 
 /* Reads n bytes at off through the file's io, checking the range. */
 int ds_pq_read(const ds_pq_file *f, uint64_t off, size_t n, unsigned char *buf, ds_error *err);
