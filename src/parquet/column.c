@@ -254,15 +254,16 @@ static int take_entries(ds_pq_cursor *c, int32_t n, ds_error *err)
     }
     if ((c->max_rep > 0 || c->max_def > 0) && (size_t)n > c->lv_cap) {
         size_t cap = (size_t)n < 1024 ? 1024 : (size_t)n;
-        uint16_t *nr = realloc(c->rep_lv, cap * sizeof *nr);
+        uint16_t *nr = c->max_rep > 0 ? realloc(c->rep_lv, cap * sizeof *nr) : c->rep_lv;
         if (nr)
             c->rep_lv = nr;
-        uint16_t *nd = nr ? realloc(c->def_lv, cap * sizeof *nd) : NULL;
-        if (!nr || !nd) {
+        uint16_t *nd = c->max_def > 0 ? realloc(c->def_lv, cap * sizeof *nd) : c->def_lv;
+        if (nd)
+            c->def_lv = nd;
+        if ((c->max_rep > 0 && !nr) || (c->max_def > 0 && !nd)) {
             ds_error_set(err, DS_ERR_NOMEM, NULL);
             return -1;
         }
-        c->def_lv = nd;
         c->lv_cap = cap;
     }
     if (c->max_rep > 0 && decode_levels(&c->rep, c->rep_lv, n, c->max_rep, "repetition", err) < 0)
@@ -502,8 +503,8 @@ ds_status ds_pq_cursor_open(ds_pq_file *f, int rg, int leaf, ds_pq_cursor **out,
         free(c);
         return DS_ERR_INTERNAL;
     }
-    c->raw = ds_pq_spare_take(f, &c->raw_cap);
-    c->page = ds_pq_spare_take(f, &c->page_cap);
+    c->raw = ds_pq_spare_take(f, 2 * nd->leaf_index, &c->raw_cap);
+    c->page = ds_pq_spare_take(f, 2 * nd->leaf_index + 1, &c->page_cap);
     *out = c;
     return DS_OK;
 }
@@ -592,7 +593,7 @@ void ds_pq_cursor_close(ds_pq_cursor *c)
     ds_pq_dict_free(&c->dict);
     free(c->rep_lv);
     free(c->def_lv);
-    ds_pq_spare_give(c->f, c->raw, c->raw_cap);
-    ds_pq_spare_give(c->f, c->page, c->page_cap);
+    ds_pq_spare_give(c->f, 2 * c->leaf->leaf_index, c->raw, c->raw_cap);
+    ds_pq_spare_give(c->f, 2 * c->leaf->leaf_index + 1, c->page, c->page_cap);
     free(c);
 }

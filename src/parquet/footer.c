@@ -762,18 +762,23 @@ static void free_ctx(fctx *c)
     free(c->elems);
 }
 
-unsigned char *ds_pq_spare_take(ds_pq_file *f, size_t *cap)
+unsigned char *ds_pq_spare_take(ds_pq_file *f, int tag, size_t *cap)
 {
     if (f->nspare == 0) {
         *cap = 0;
         return NULL;
     }
-    f->nspare--;
-    *cap = f->spare[f->nspare].cap;
-    return f->spare[f->nspare].buf;
+    int k = f->nspare - 1;
+    for (int i = 0; i < f->nspare; i++)
+        if (f->spare[i].tag == tag)
+            k = i;
+    unsigned char *b = f->spare[k].buf;
+    *cap = f->spare[k].cap;
+    f->spare[k] = f->spare[--f->nspare];
+    return b;
 }
 
-void ds_pq_spare_give(ds_pq_file *f, unsigned char *buf, size_t cap)
+void ds_pq_spare_give(ds_pq_file *f, int tag, unsigned char *buf, size_t cap)
 {
     if (!buf)
         return;
@@ -783,6 +788,7 @@ void ds_pq_spare_give(ds_pq_file *f, unsigned char *buf, size_t cap)
     }
     f->spare[f->nspare].buf = buf;
     f->spare[f->nspare].cap = cap;
+    f->spare[f->nspare].tag = tag;
     f->nspare++;
 }
 

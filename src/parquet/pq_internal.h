@@ -228,13 +228,16 @@ struct ds_pq_file {
     struct ds_pq_spare {
         unsigned char *buf;
         size_t cap;
+        int tag; /* leaf and role that used it: the same column of the next
+                  * row group gets it back, sized for its pages already */
     } spare[32];
     int nspare;
 };
 
-/* Takes a spare buffer of the file (or NULL, cap 0); returns one to it. */
-unsigned char *ds_pq_spare_take(ds_pq_file *f, size_t *cap);
-void ds_pq_spare_give(ds_pq_file *f, unsigned char *buf, size_t cap);
+/* Takes a spare buffer of the file, preferring one with this tag (or
+ * NULL, cap 0); returns one to it. */
+unsigned char *ds_pq_spare_take(ds_pq_file *f, int tag, size_t *cap);
+void ds_pq_spare_give(ds_pq_file *f, int tag, unsigned char *buf, size_t cap);
 
 /* Reads n bytes at off through the file's io, checking the range. */
 int ds_pq_read(const ds_pq_file *f, uint64_t off, size_t n, unsigned char *buf, ds_error *err);
