@@ -11,11 +11,21 @@ const char *ds_js_skip_ws(const char *p, const char *end)
     return p;
 }
 
+/* 1 for the bytes a string scan must stop at: '"', '\\' and controls. */
+static const unsigned char str_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    ['"'] = 1, ['\\'] = 1,
+};
+
 static const char *string_end(const char *p, const char *end)
 {
     /* p at the opening quote */
     p++;
     while (p < end) {
+        while (p < end && !str_stop[(unsigned char)*p])
+            p++;
+        if (p >= end)
+            break;
         unsigned char c = (unsigned char)*p;
         if (c == '"')
             return p + 1;
@@ -141,8 +151,10 @@ static const char *skip_trusted(const char *p, const char *end)
         if (c == '"') {
             p++;
             for (;;) {
-                const char *q = memchr(p, '"', (size_t)(end - p));
-                if (!q)
+                const char *q = p;
+                while (q < end && *q != '"')
+                    q++;
+                if (q >= end)
                     return NULL;
                 const char *b = q;
                 while (b > p && b[-1] == '\\')
