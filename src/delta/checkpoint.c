@@ -141,6 +141,15 @@ static const char *vstr(const ds_pq_value *v, ds_arena *a)
                             v->len);
 }
 
+/* Like vstr, but a value the reader already ended with a NUL is used in
+ * place: only for strings needed until the cursor moves on (one row). */
+static const char *vview(const ds_pq_value *v, ds_arena *a)
+{
+    if (v->present && v->terminated)
+        return (const char *)v->ptr;
+    return vstr(v, a);
+}
+
 static int64_t vint(const ds_pq_value *v)
 {
     return v->v.i64;
@@ -737,7 +746,7 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
             fl.version = -1;
             fl.deletion_timestamp = -1;
             fl.extended_file_metadata = -1;
-            fl.path = vstr(&v[A_PATH], row);
+            fl.path = vview(&v[A_PATH], row);
             if (!fl.path) {
                 st = ds_error_set(err, DS_ERR_INTERNAL, NULL);
                 ds_error_kind(err, "corrupt-log");
@@ -747,7 +756,7 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
             fl.size = v[A_SIZE].present ? vint(&v[A_SIZE]) : -1;
             fl.modification_time = vint(&v[A_MTIME]);
             fl.data_change = (uint8_t)(v[A_DC].present && v[A_DC].v.boolean);
-            fl.stats = vstr(&v[A_STATS], row);
+            fl.stats = vview(&v[A_STATS], row);
             if (sc.root >= 0 && sp_present) {
                 ds_buf_clear(&sbuf);
                 if (put_group(f, &sc, sc.root, &sbuf) < 0 ||

@@ -126,7 +126,8 @@ int64_t ds_snapshot_checkpoint_version(const ds_snapshot *s);
 /* Streams the live files (adds): first those decided by the commit tail,
  * newest commit first, then the checkpoint's in file order, so the order
  * is stable for a given snapshot.  cb returns 0 to go on, 1 to stop, -1 on
- * an error it has recorded in err. */
+ * an error it has recorded in err.  The ds_file and its strings are valid
+ * only during the call: copy what must outlive it. */
 typedef int (*ds_file_cb)(void *ctx, const ds_file *f, ds_error *err);
 ds_status ds_snapshot_files(ds_snapshot *s, ds_file_cb cb, void *ctx, ds_error *err);
 

@@ -208,8 +208,11 @@ static int start_values(ds_pq_cursor *c, int32_t enc, const unsigned char *p, si
                         ds_error *err)
 {
     ds_pq_vdec_free(&c->vd);
-    return ds_pq_vdec_init(&c->vd, enc, c->leaf->type, c->leaf->type_length, p, n,
-                           c->have_dict ? &c->dict : NULL, err);
+    if (ds_pq_vdec_init(&c->vd, enc, c->leaf->type, c->leaf->type_length, p, n,
+                        c->have_dict ? &c->dict : NULL, err) < 0)
+        return -1;
+    c->vd.nul_terminate = 1; /* p is in the cursor's own buffers */
+    return 0;
 }
 
 /* Decodes n levels of a page at once; RLE runs (all-present or all-null
@@ -568,6 +571,7 @@ int ds_pq_next(ds_pq_cursor *c, ds_pq_value *out, ds_error *err)
     out->present = d == (uint32_t)c->max_def;
     out->ptr = NULL;
     out->len = 0;
+    out->terminated = 0;
     out->v.i64 = 0;
     if (out->present) {
         ds_error local;

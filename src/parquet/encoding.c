@@ -534,7 +534,8 @@ static int plain_next(ds_pq_vdec *vd, ds_pq_value *out, ds_error *err)
     if (vd->type == DS_PQ_BYTE_ARRAY) {
         if (left < 4)
             return out_of_values(err, "PLAIN");
-        uint32_t l = le32(vd->p);
+        uint32_t l = vd->have_next_len ? vd->next_len : le32(vd->p);
+        vd->have_next_len = 0;
         if (l > left - 4) {
             ds_pq_corrupt(err, "PLAIN byte array of %u bytes runs past the page", l);
             return -1;
@@ -542,6 +543,13 @@ static int plain_next(ds_pq_vdec *vd, ds_pq_value *out, ds_error *err)
         out->ptr = vd->p + 4;
         out->len = l;
         vd->p += 4 + (size_t)l;
+        if (vd->nul_terminate && vd->end - vd->p >= 4) {
+            /* keep the next length, then end this value with a NUL */
+            vd->next_len = le32(vd->p);
+            vd->have_next_len = 1;
+            *(unsigned char *)(uintptr_t)vd->p = '\0';
+            out->terminated = 1;
+        }
         return 0;
     }
     size_t w = fixed_width(vd->type, vd->type_length);

@@ -114,6 +114,7 @@ typedef struct ds_pq_value {
     } v;
     const unsigned char *ptr; /* BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY, INT96 (12 bytes) */
     uint32_t len;
+    int terminated; /* ptr[len] is a NUL written by the reader (PLAIN byte arrays) */
 } ds_pq_value;
 
 typedef struct ds_pq_cursor ds_pq_cursor;

@@ -164,6 +164,12 @@ typedef struct ds_pq_vdec {
     size_t prev_len;
     int cur;
     size_t bss_n, bss_i;
+    /* PLAIN byte arrays in a buffer the cursor owns: each value's end is
+     * overwritten with NUL once the next value's length has been read, so
+     * callers can use values as C strings without copying them */
+    int nul_terminate;
+    int have_next_len;
+    uint32_t next_len;
 } ds_pq_vdec;
 
 int ds_pq_vdec_init(ds_pq_vdec *vd, int encoding, ds_pq_type type, int32_t type_length,
