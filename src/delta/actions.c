@@ -4,15 +4,26 @@
 #include "config.h"
 #include "delta/actions.h"
 #include "delta/jscan.h"
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static int bad(ds_error *err, const char *what)
+int ds_log_corrupt(ds_error *err, const char *fmt, ...)
 {
-    ds_error_set(err, DS_ERR_INTERNAL, NULL);
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    ds_error_set(err, DS_ERR_INTERNAL, "The table's Delta log is malformed and cannot be read.");
     ds_error_kind(err, "corrupt-log");
     ds_error_detail(err, "%s", what);
     return -1;
+}
+
+static int bad(ds_error *err, const char *what)
+{
+    return ds_log_corrupt(err, "%s", what);
 }
 
 static int oom(ds_error *err)

@@ -29,6 +29,11 @@ typedef struct ds_action {
     } u;
 } ds_action;
 
+/* Records a malformed-log error: status DS_ERR_INTERNAL, kind
+ * "corrupt-log", a fixed public message (no paths), and what is wrong in
+ * the log-only detail.  Returns -1. */
+int ds_log_corrupt(ds_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Decodes the JSON object in [p, end) (one log line).  Strings go to a.
  * Returns 0, or -1 with err set (kind "corrupt-log"). */
 int ds_parse_action(const char *p, const char *end, ds_arena *a, ds_action *out,

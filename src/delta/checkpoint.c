@@ -114,11 +114,8 @@ static int col_next(col *c, ds_pq_value *v, ds_error *err)
         return 1;
     }
     int r = ds_pq_next(c->cur, v, err);
-    if (r == 0) {
-        ds_error_set(err, DS_ERR_INTERNAL, NULL);
-        ds_error_kind(err, "corrupt-log");
-        ds_error_detail(err, "a checkpoint column ended before its row group");
-    }
+    if (r == 0)
+        return ds_log_corrupt(err, "a checkpoint column ended before its row group");
     return r;
 }
 
@@ -363,9 +360,8 @@ static ds_status load_parquet_part(ds_snapshot *s, const char *url, ds_error *er
                     break;
                 }
                 if (!m->id) {
-                    st = ds_error_set(err, DS_ERR_INTERNAL, NULL);
-                    ds_error_kind(err, "corrupt-log");
-                    ds_error_detail(err, "checkpoint metaData without id");
+                    ds_log_corrupt(err, "checkpoint metaData without id");
+                    st = err->status;
                     break;
                 }
                 s->have_metadata = 1;
@@ -415,10 +411,7 @@ int ds_checkpoint_add_sidecar(ds_snapshot *s, const char *path, ds_error *err)
         if (!dec)
             return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
         if (ds_pct_decode(path, n, dec, 0) < 0 || strstr(dec, "..") || dec[0] == '/') {
-            ds_error_set(err, DS_ERR_INTERNAL, NULL);
-            ds_error_kind(err, "corrupt-log");
-            ds_error_detail(err, "bad sidecar path");
-            return -1;
+            return ds_log_corrupt(err, "bad sidecar path");
         }
         url = ds_arena_printf(s->arena, "%s_sidecars/%s", s->log_url, dec);
     }
@@ -748,9 +741,8 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
             fl.extended_file_metadata = -1;
             fl.path = vview(&v[A_PATH], row);
             if (!fl.path) {
-                st = ds_error_set(err, DS_ERR_INTERNAL, NULL);
-                ds_error_kind(err, "corrupt-log");
-                ds_error_detail(err, "checkpoint add without path");
+                ds_log_corrupt(err, "checkpoint add without path");
+                st = err->status;
                 break;
             }
             fl.size = v[A_SIZE].present ? vint(&v[A_SIZE]) : -1;
@@ -784,9 +776,8 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
                 dv->has_max_row_index = v[A_DVMAX].present;
                 dv->max_row_index = vint(&v[A_DVMAX]);
                 if (!dv->path_or_inline) {
-                    st = ds_error_set(err, DS_ERR_INTERNAL, NULL);
-                    ds_error_kind(err, "corrupt-log");
-                    ds_error_detail(err, "checkpoint deletionVector without pathOrInlineDv");
+                    ds_log_corrupt(err, "checkpoint deletionVector without pathOrInlineDv");
+                    st = err->status;
                     break;
                 }
                 fl.dv = dv;

@@ -611,10 +611,8 @@ ds_status ds_snapshot_apply_json(ds_snapshot *s, const char *name, uint64_t size
             break;
         if (have == cap) { /* one line longer than the buffer */
             if (cap >= DS_COMMIT_MAX_BYTES) {
-                ds_error_set(err, DS_ERR_INTERNAL, NULL);
-                ds_error_kind(err, "corrupt-log");
-                ds_error_detail(err, "%s: a line longer than %u bytes", name,
-                                DS_COMMIT_MAX_BYTES);
+                ds_log_corrupt(err, "%s: a line longer than %u bytes", name,
+                               DS_COMMIT_MAX_BYTES);
                 st = err->status;
                 break;
             }

@@ -291,6 +291,70 @@ START_TEST(not_a_table)
 }
 END_TEST
 
+/* ---- every corruption of a commit: a clean answer, never a crash ------ */
+
+/* A real-shaped commit: protocol, metadata with a schema string full of
+ * escapes, and adds with partition values, stats and a deletion vector. */
+static const char good_commit[] =
+    "{\"commitInfo\":{\"timestamp\":1,\"operation\":\"WRITE\",\"operationParameters\":{\"mode\":\"Append\"}}}\n"
+    PROTO
+    "{\"metaData\":{\"id\":\"t\",\"format\":{\"provider\":\"parquet\",\"options\":{}},"
+    "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[]}\",\"partitionColumns\":[\"p\"],"
+    "\"configuration\":{\"delta.enableChangeDataFeed\":\"true\"},\"createdTime\":5}}\n"
+    "{\"add\":{\"path\":\"p=1/a%20b.parquet\",\"partitionValues\":{\"p\":\"1\"},\"size\":10,"
+    "\"modificationTime\":1,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":3}\","
+    "\"tags\":{\"k\":\"v\"},\"deletionVector\":{\"storageType\":\"i\",\"pathOrInlineDv\":\"wi5b=000010000siXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L\",\"sizeInBytes\":40,\"cardinality\":6}}}\n"
+    "{\"add\":{\"path\":\"p=2/c.parquet\",\"partitionValues\":{\"p\":null},\"size\":20,"
+    "\"modificationTime\":2,\"dataChange\":false}}\n"
+    "{\"remove\":{\"path\":\"old.parquet\",\"deletionTimestamp\":3,\"dataChange\":true}}\n";
+
+START_TEST(every_corruption_is_handled)
+{
+    mk_table();
+    size_t n = strlen(good_commit);
+    char *buf = malloc(n + 1);
+    ck_assert_ptr_nonnull(buf);
+    static const char subst[] = {'{', '}', '[', '"', '\\', ',', ':', 'x', '0', '\n', ' ', '\x7f',
+                                 (char)0xc3};
+    int loaded = 0, refused = 0;
+    ds_snapshot *s;
+    ds_error err;
+    /* the original loads */
+    commit(0, good_commit);
+    ck_assert_int_eq(load(-1, &s, &err), DS_OK);
+    struct collected c;
+    files_of(s, &c);
+    ck_assert_int_eq(c.n, 2);
+    ds_snapshot_free(s);
+    for (size_t pos = 0; pos < n; pos++) {
+        for (size_t k = 0; k <= sizeof subst; k++) {
+            memcpy(buf, good_commit, n + 1);
+            if (k == sizeof subst)
+                buf[pos] = '\0'; /* truncation at pos */
+            else if (buf[pos] == subst[k])
+                continue;
+            else
+                buf[pos] = subst[k];
+            commit(0, buf);
+            if (load(-1, &s, &err) == DS_OK) {
+                files_of(s, &c); /* the listing works too */
+                ds_snapshot_free(s);
+                loaded++;
+            } else {
+                ck_assert_msg(err.kind != NULL, "byte %zu -> %d: error without a kind (%s)", pos,
+                              (int)k, err.message);
+                ck_assert_msg(err.message[0] != '\0', "byte %zu: empty message", pos);
+                refused++;
+            }
+        }
+    }
+    free(buf);
+    ck_assert_int_gt(refused, 0);
+    ck_assert_int_gt(loaded, 0);
+    rm_table();
+}
+END_TEST
+
 /* ---- the JSON scanner ------------------------------------------------- */
 
 static const struct {
@@ -402,6 +466,8 @@ int main(void)
     tcase_add_test(t, ignored_names_and_hints);
     tcase_add_loop_test(t, bad_logs, 0, sizeof bad_cases / sizeof bad_cases[0]);
     tcase_add_test(t, not_a_table);
+    tcase_add_test(t, every_corruption_is_handled);
+    tcase_set_timeout(t, 120);
     suite_add_tcase(s, t);
     TCase *j = tcase_create("jscan");
     tcase_add_loop_test(j, jscan_values, 0, sizeof values / sizeof values[0]);
