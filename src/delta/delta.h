@@ -148,7 +148,4 @@ int ds_reader_feature_supported(const char *name);
 /* DV unique id: storageType + pathOrInlineDv [+ "@" + offset]. */
 const char *ds_dv_unique_id(ds_arena *a, const ds_dv *dv);
 
-/* Parses one commit/checkpoint JSON line's file action etc.; exposed for
- * the tests.  Returns 0 and fills what the line holds, -1 on a malformed
- * line (err set). */
 #endif
