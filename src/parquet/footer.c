@@ -79,6 +79,27 @@ static int tr_bad(fctx *c)
     return bad(c, "%s", c->t.msg);
 }
 
+/* Reads the header of a list that must hold structs and must appear only
+ * once (`seen`), and allocates its n zeroed elements of sz bytes; NULL with
+ * the error recorded otherwise. */
+static void *struct_list(fctx *c, const char *what, int seen, size_t sz, uint32_t *n)
+{
+    int et;
+    if (ds_pq_tr_list(&c->t, &et, n) < 0) {
+        tr_bad(c);
+        return NULL;
+    }
+    if (et != DS_TT_STRUCT) {
+        bad(c, "%s is not a list of structs", what);
+        return NULL;
+    }
+    if (seen) {
+        bad(c, "%s given twice", what);
+        return NULL;
+    }
+    return xcalloc(c, *n, sz);
+}
+
 /* Iterates the fields of a struct: `body` handles field `id` of type
  * `ft`, and must consume the value (or `continue` to let it be skipped by
  * setting handled = 0). */
@@ -396,17 +417,11 @@ static int parse_rg(fctx *c, raw_rg *rg)
     int ft;
     STRUCT_FIELDS(c, id, ft, {
         if (id == 1 && ft == DS_TT_LIST) {
-            int et;
             uint32_t n;
-            if (ds_pq_tr_list(&c->t, &et, &n) < 0)
-                return tr_bad(c);
-            if (et != DS_TT_STRUCT)
-                return bad(c, "row group columns are not structs");
-            if (rg->cols)
-                return bad(c, "row group lists its columns twice");
-            rg->cols = xcalloc(c, n, sizeof *rg->cols);
-            if (!rg->cols)
+            void *l = struct_list(c, "row group columns", rg->cols != NULL, sizeof *rg->cols, &n);
+            if (!l)
                 return -1;
+            rg->cols = l;
             rg->ncols = n;
             for (uint32_t i = 0; i < n; i++)
                 if (parse_chunk(c, &rg->cols[i]) < 0)
@@ -429,17 +444,11 @@ static int parse_file_meta(fctx *c)
         switch (id) {
         case 2:
             if (ft == DS_TT_LIST) {
-                int et;
                 uint32_t n;
-                if (ds_pq_tr_list(&c->t, &et, &n) < 0)
-                    return tr_bad(c);
-                if (et != DS_TT_STRUCT)
-                    return bad(c, "schema is not a list of structs");
-                if (c->elems)
-                    return bad(c, "schema given twice");
-                c->elems = xcalloc(c, n, sizeof *c->elems);
-                if (!c->elems)
+                void *l = struct_list(c, "schema", c->elems != NULL, sizeof *c->elems, &n);
+                if (!l)
                     return -1;
+                c->elems = l;
                 c->nelems = n;
                 for (uint32_t i = 0; i < n; i++)
                     if (parse_elem(c, &c->elems[i]) < 0)
@@ -456,17 +465,11 @@ static int parse_file_meta(fctx *c)
             break;
         case 4:
             if (ft == DS_TT_LIST) {
-                int et;
                 uint32_t n;
-                if (ds_pq_tr_list(&c->t, &et, &n) < 0)
-                    return tr_bad(c);
-                if (et != DS_TT_STRUCT)
-                    return bad(c, "row_groups is not a list of structs");
-                if (c->rgs)
-                    return bad(c, "row_groups given twice");
-                c->rgs = xcalloc(c, n, sizeof *c->rgs);
-                if (!c->rgs)
+                void *l = struct_list(c, "row_groups", c->rgs != NULL, sizeof *c->rgs, &n);
+                if (!l)
                     return -1;
+                c->rgs = l;
                 c->nrgs = n;
                 for (uint32_t i = 0; i < n; i++)
                     if (parse_rg(c, &c->rgs[i]) < 0)
