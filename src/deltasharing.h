@@ -63,6 +63,10 @@ ds_status ds_error_set(ds_error *err, ds_status st, const char *fmt, ...)
 /* Appends log-only detail to the current error. */
 void ds_error_detail(ds_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Moves the recorded public message into the log-only detail and puts
+ * `message` in its place: for errors from a lower layer whose wording is
+ * not meant for clients.  No effect when no error is recorded. */
+void ds_error_private(ds_error *err, const char *message);
 /* Sets err->kind unless one is already set. */
 void ds_error_kind(ds_error *err, const char *kind);
 int ds_status_http(ds_status st);

@@ -15,7 +15,7 @@ int ds_log_corrupt(ds_error *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    ds_error_set(err, DS_ERR_INTERNAL, "The table's Delta log is malformed and cannot be read.");
+    ds_error_set(err, DS_ERR_INTERNAL, "%s", DS_LOG_CORRUPT_MESSAGE);
     ds_error_kind(err, "corrupt-log");
     ds_error_detail(err, "%s", what);
     return -1;

@@ -29,6 +29,8 @@ typedef struct ds_action {
     } u;
 } ds_action;
 
+#define DS_LOG_CORRUPT_MESSAGE "The table's Delta log is malformed and cannot be read."
+
 /* Records a malformed-log error: status DS_ERR_INTERNAL, kind
  * "corrupt-log", a fixed public message (no paths), and what is wrong in
  * the log-only detail.  Returns -1. */

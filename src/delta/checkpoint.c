@@ -29,6 +29,18 @@ static ds_status src_read_at(void *ctx, uint64_t off, size_t n, unsigned char *b
     return src->store->ops->get_range(src->store->ctx, src->url, off, n, buf, err);
 }
 
+/* After a failed Parquet call: a malformed file becomes a corrupt-log error
+ * whose public message says so without the reader's wording (which goes to
+ * the log); storage errors keep their own status and message. */
+static int pq_failed(ds_error *err)
+{
+    if (err->status == DS_ERR_INTERNAL && !err->kind) {
+        ds_error_private(err, DS_LOG_CORRUPT_MESSAGE);
+        ds_error_kind(err, "corrupt-log");
+    }
+    return -1;
+}
+
 static ds_status open_parquet(const ds_snapshot *s, const char *url, pq_src *src,
                               ds_pq_file **f, ds_error *err)
 {
@@ -41,7 +53,7 @@ static ds_status open_parquet(const ds_snapshot *s, const char *url, pq_src *src
     }
     ds_pq_io io = {src_read_at, src, st.size};
     if (ds_pq_open(&io, f, err) != DS_OK) {
-        ds_error_kind(err, "corrupt-log");
+        pq_failed(err);
         ds_error_detail(err, "checkpoint %.300s", url);
         return err->status;
     }
@@ -85,7 +97,11 @@ static ds_status col_open(ds_pq_file *f, int rg, col *c, ds_error *err)
     c->have_la = 0;
     if (c->node < 0)
         return DS_OK;
-    return ds_pq_cursor_open(f, rg, c->node, &c->cur, err);
+    if (ds_pq_cursor_open(f, rg, c->node, &c->cur, err) != DS_OK) {
+        pq_failed(err);
+        return err->status;
+    }
+    return DS_OK;
 }
 
 static void col_close(col *c)
@@ -116,7 +132,7 @@ static int col_next(col *c, ds_pq_value *v, ds_error *err)
     int r = ds_pq_next(c->cur, v, err);
     if (r == 0)
         return ds_log_corrupt(err, "a checkpoint column ended before its row group");
-    return r;
+    return r < 0 ? pq_failed(err) : r;
 }
 
 /* Puts back the entry just read.  Its bytes stay valid: they live in the
@@ -193,7 +209,7 @@ static long row_entries(col *k, col *val, int16_t entry_def, ds_arena *a, ds_pv 
         ds_pq_value peek;
         int r = ds_pq_next(k->cur, &peek, err);
         if (r < 0)
-            return -1;
+            return pq_failed(err);
         if (r == 0)
             break;
         col_unread(k, &peek, err);

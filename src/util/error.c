@@ -38,6 +38,31 @@ void ds_error_clear(ds_error *err)
     err->kind = NULL;
 }
 
+void ds_error_private(ds_error *err, const char *message)
+{
+    if (!err || err->status == DS_OK)
+        return;
+    /* detail becomes "<old message>; <old detail>", cut to fit */
+    char old[sizeof err->detail];
+    size_t m = strlen(err->message), d = strlen(err->detail), o = 0;
+    memcpy(old, err->message, m < sizeof old - 1 ? m : sizeof old - 1);
+    o = m < sizeof old - 1 ? m : sizeof old - 1;
+    if (d && o + 2 < sizeof old - 1) {
+        memcpy(old + o, "; ", 2);
+        o += 2;
+        size_t k = d < sizeof old - 1 - o ? d : sizeof old - 1 - o;
+        memcpy(old + o, err->detail, k);
+        o += k;
+    }
+    old[o] = '\0';
+    memcpy(err->detail, old, o + 1);
+    size_t n = strlen(message);
+    if (n > sizeof err->message - 1)
+        n = sizeof err->message - 1;
+    memcpy(err->message, message, n);
+    err->message[n] = '\0';
+}
+
 void ds_error_kind(ds_error *err, const char *kind)
 {
     if (err && !err->kind)

@@ -278,6 +278,26 @@ START_TEST(bad_logs)
 }
 END_TEST
 
+START_TEST(corrupt_checkpoint_is_a_safe_error)
+{
+    mk_table();
+    commit(0, PROTO META ADD("a"));
+    commit(1, ADD("b"));
+    /* a checkpoint with valid magic and a footer length past the file */
+    put("00000000000000000001.checkpoint.parquet", "PAR1garbage-not-a-footer\x7f\x7f\x7f\x7fPAR1");
+    ds_snapshot *s = NULL;
+    ds_error err;
+    ck_assert_int_ne(load(-1, &s, &err), DS_OK);
+    ck_assert_ptr_null(s);
+    ck_assert_str_eq(err.kind, "corrupt-log");
+    ck_assert_str_eq(err.message, DS_LOG_CORRUPT_MESSAGE);
+    /* the reader's own wording is kept for the log */
+    ck_assert_msg(strstr(err.detail, "Parquet") != NULL, "detail: %s", err.detail);
+    ck_assert_msg(strstr(err.detail, "checkpoint") != NULL, "detail: %s", err.detail);
+    rm_table();
+}
+END_TEST
+
 START_TEST(not_a_table)
 {
     ds_store st = {&ds_local_store, NULL};
@@ -466,6 +486,7 @@ int main(void)
     tcase_add_test(t, ignored_names_and_hints);
     tcase_add_loop_test(t, bad_logs, 0, sizeof bad_cases / sizeof bad_cases[0]);
     tcase_add_test(t, not_a_table);
+    tcase_add_test(t, corrupt_checkpoint_is_a_safe_error);
     tcase_add_test(t, every_corruption_is_handled);
     tcase_set_timeout(t, 120);
     suite_add_tcase(s, t);
