@@ -477,7 +477,7 @@ int ds_snapshot_apply(ds_snapshot *s, ds_action *a, int64_t version, int from_ch
     switch (a->type) {
     case DS_A_FILE: {
         ds_file *f = &a->u.file;
-        if (f->kind == DS_ACT_CDC)
+        if (f->kind == DS_ACT_CDC || s->metadata_only)
             return 0;
         f->version = version;
         if (from_checkpoint) {
@@ -746,8 +746,17 @@ static ds_snapshot *snapshot_new(const ds_store *store, const char *root)
     return s;
 }
 
+static ds_status load(const ds_store *store, const char *root, const ds_at *at,
+                      int metadata_only, ds_snapshot **out, ds_error *err);
+
 ds_status ds_snapshot_load(const ds_store *store, const char *root, const ds_at *at,
                            ds_snapshot **out, ds_error *err)
+{
+    return load(store, root, at, 0, out, err);
+}
+
+static ds_status load(const ds_store *store, const char *root, const ds_at *at,
+                      int metadata_only, ds_snapshot **out, ds_error *err)
 {
     *out = NULL;
     int64_t target = INT64_MAX;
@@ -785,6 +794,7 @@ ds_status ds_snapshot_load(const ds_store *store, const char *root, const ds_at 
     ds_snapshot *s = snapshot_new(store, root);
     if (!s)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    s->metadata_only = metadata_only;
     int64_t hint = read_hint(s);
     if (hint > target || (at && at->commits_only))
         hint = -1;
@@ -902,10 +912,11 @@ ds_status ds_commit_timestamps(const ds_store *store, const char *root, ds_arena
 {
     *out = NULL;
     *n = 0;
-    /* the latest snapshot says whether in-commit timestamps are on */
+    /* the latest metadata says whether in-commit timestamps are on; no
+     * file action is needed for that */
     ds_snapshot *latest = NULL;
     ds_at at = {DS_AT_LATEST, 0, 0};
-    ds_status st = ds_snapshot_load(store, root, &at, &latest, err);
+    ds_status st = load(store, root, &at, 1, &latest, err);
     if (st != DS_OK)
         return st;
     const char *on = ds_metadata_conf(&latest->metadata, "delta.enableInCommitTimestamps");

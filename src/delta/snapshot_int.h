@@ -51,6 +51,7 @@ struct ds_snapshot {
     ds_file **tail;
     size_t ntail, tail_cap, ntail_commits;
     int have_protocol, have_metadata;
+    int metadata_only; /* file actions are skipped (internal use: timestamps) */
     ds_protocol protocol;
     ds_metadata metadata;
     ds_txn *txns;
