@@ -331,9 +331,8 @@ static int fail_table(const char *what, const ds_error *err, int json)
 {
     if (json)
         printf("{\"error\":\"%s\"}\n", err->kind ? err->kind : "error");
-    fprintf(stderr, "delta-sharing-admin: %s: %s%s%s%s%s\n", what, err->message,
-            err->kind ? " (" : "", err->kind ? err->kind : "", err->kind ? ")" : "",
-            err->detail[0] ? "" : "");
+    fprintf(stderr, "delta-sharing-admin: %s: %s%s%s%s\n", what, err->message,
+            err->kind ? " (" : "", err->kind ? err->kind : "", err->kind ? ")" : "");
     if (err->detail[0])
         fprintf(stderr, "delta-sharing-admin: detail: %s\n", err->detail);
     return 1;

@@ -41,8 +41,9 @@ typedef struct seen_entry {
     const void *parent; /* scope; the token set uses its own sentinel */
     const char *name;   /* NULL for tokens */
     unsigned char sha[32];
-    const char *owner;  /* tokens: the recipient's name */
+    const char *owner;  /* tokens and ids: who has it */
     int line;
+    int exact;          /* ids compare case-sensitively, names do not */
 } seen_entry;
 
 typedef struct seen_set {
@@ -98,7 +99,8 @@ static int seen_same(const seen_entry *e, const seen_entry *k)
     if (e->hash != k->hash || e->parent != k->parent)
         return 0;
     if (k->name)
-        return e->name && ds_strcaseeq(e->name, k->name);
+        return e->name && (k->exact ? strcmp(e->name, k->name) == 0
+                                    : ds_strcaseeq(e->name, k->name));
     return memcmp(e->sha, k->sha, 32) == 0;
 }
 
@@ -196,6 +198,26 @@ static int unique_name(struct parser *p, const void *parent, const char *name,
     if (e)
         return fail(p, "duplicate %s name '%s'%s (first defined on line %d)", what, Q(name),
                     where, e->line);
+    return 0;
+}
+
+/* Like unique_name for ids (exact match); *owner gets the first holder. */
+static int unique_id(struct parser *p, const void *scope, const char *id, const char *holder,
+                     const char **owner)
+{
+    seen_entry k;
+    memset(&k, 0, sizeof k);
+    k.parent = scope;
+    k.name = id;
+    k.exact = 1;
+    k.owner = holder;
+    k.hash = name_hash(scope, id);
+    k.line = p->line;
+    int oom;
+    const seen_entry *e = seen_add(p, &k, &oom);
+    if (oom)
+        return fail(p, "out of memory");
+    *owner = e ? e->owner : NULL;
     return 0;
 }
 
@@ -375,10 +397,12 @@ static int set_share_comment(struct parser *p, const char *v)
 
 static int set_share_id(struct parser *p, const char *v)
 {
-    for (size_t i = 0; i < p->cat->nshares; i++)
-        if (p->cat->shares[i]->id && strcmp(p->cat->shares[i]->id, v) == 0)
-            return fail(p, "duplicate share.id '%s' (also used by share '%s')", Q(v),
-                        Q(p->cat->shares[i]->name));
+    static const char share_ids[] = "share.id";
+    const char *owner;
+    if (unique_id(p, share_ids, v, p->share->name, &owner) < 0)
+        return -1;
+    if (owner)
+        return fail(p, "duplicate share.id '%s' (also used by share '%s')", Q(v), Q(owner));
     return (p->share->id = pdup(p, v)) ? 0 : -1;
 }
 
@@ -437,13 +461,13 @@ static int set_table_location(struct parser *p, const char *v)
 static int set_table_id(struct parser *p, const char *v)
 {
     ds_share_cfg *s = p->share;
-    for (size_t i = 0; i < s->nschemas; i++)
-        for (size_t j = 0; j < s->schemas[i]->ntables; j++) {
-            const ds_table_cfg *t = s->schemas[i]->tables[j];
-            if (t != p->table && t->id && strcmp(t->id, v) == 0)
-                return fail(p, "duplicate table.id '%s' in share '%s' (also used by table '%s')",
-                            Q(v), Q(s->name), Q(t->name));
-        }
+    const char *owner;
+    /* the scope is the share's id slot: distinct from its name scope */
+    if (unique_id(p, &s->id, v, p->table->name, &owner) < 0)
+        return -1;
+    if (owner)
+        return fail(p, "duplicate table.id '%s' in share '%s' (also used by table '%s')", Q(v),
+                    Q(s->name), Q(owner));
     return (p->table->id = pdup(p, v)) ? 0 : -1;
 }
 

@@ -561,14 +561,11 @@ ds_status ds_snapshot_apply_json(ds_snapshot *s, const char *name, uint64_t size
                                  int64_t version, int from_checkpoint, int64_t *ict,
                                  ds_error *err)
 {
-    char *url = ds_arena_printf(s->scratch, "%s%s", s->log_url, name);
-    url = url ? strdup(url) : NULL; /* the scratch arena is reset per line */
+    char *url = ds_arena_printf(s->arena, "%s%s", s->log_url, name);
     size_t cap = size < JSON_CHUNK ? (size_t)size + 1 : JSON_CHUNK;
     char *buf = url ? malloc(cap) : NULL;
-    if (!buf) {
-        free(url);
+    if (!buf)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
-    }
     size_t have = 0;
     uint64_t off = 0;
     int lineno = 0;
@@ -627,7 +624,6 @@ ds_status ds_snapshot_apply_json(ds_snapshot *s, const char *name, uint64_t size
         }
     }
     free(buf);
-    free(url);
     return st;
 }
 
