@@ -433,14 +433,8 @@ int ds_checkpoint_add_sidecar(ds_snapshot *s, const char *path, ds_error *err)
     }
     if (!url)
         return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
-    if (s->nsidecars == s->sidecars_cap) {
-        size_t nc = s->sidecars_cap ? s->sidecars_cap * 2 : 8;
-        const char **n = realloc(s->sidecars, nc * sizeof *n);
-        if (!n)
-            return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
-        s->sidecars = n;
-        s->sidecars_cap = nc;
-    }
+    if (ds_grow((void **)&s->sidecars, &s->sidecars_cap, s->nsidecars, sizeof *s->sidecars, 8) < 0)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
     s->sidecars[s->nsidecars++] = url;
     return 0;
 }

@@ -132,15 +132,9 @@ static int list_cb(void *ctx, const ds_store_entry *e)
     ds_log_entry le;
     if (!ds_log_classify(e->name, &le))
         return 0;
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 64;
-        ds_log_entry *nv = realloc(l->v, nc * sizeof *nv);
-        if (!nv) {
-            l->failed = 1;
-            return 1;
-        }
-        l->v = nv;
-        l->cap = nc;
+    if (ds_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v, 64) < 0) {
+        l->failed = 1;
+        return 1;
     }
     le.size = e->size;
     le.mtime_ms = e->mtime_ms;
@@ -423,14 +417,8 @@ static ds_file *file_clone(ds_arena *a, const ds_file *f)
 
 static int push_tail(ds_snapshot *s, ds_file *f)
 {
-    if (s->ntail == s->tail_cap) {
-        size_t nc = s->tail_cap ? s->tail_cap * 2 : 256;
-        ds_file **nt = realloc(s->tail, nc * sizeof *nt);
-        if (!nt)
-            return -1;
-        s->tail = nt;
-        s->tail_cap = nc;
-    }
+    if (ds_grow((void **)&s->tail, &s->tail_cap, s->ntail, sizeof *s->tail, 256) < 0)
+        return -1;
     s->tail[s->ntail++] = f;
     return 0;
 }
@@ -440,14 +428,8 @@ int ds_snapshot_note_txn(ds_snapshot *s, const ds_txn *t)
     for (size_t i = 0; i < s->ntxns; i++)
         if (strcmp(s->txns[i].app_id, t->app_id) == 0)
             return 0; /* a newer one is already kept */
-    if (s->ntxns == s->txns_cap) {
-        size_t nc = s->txns_cap ? s->txns_cap * 2 : 8;
-        ds_txn *n = realloc(s->txns, nc * sizeof *n);
-        if (!n)
-            return -1;
-        s->txns = n;
-        s->txns_cap = nc;
-    }
+    if (ds_grow((void **)&s->txns, &s->txns_cap, s->ntxns, sizeof *s->txns, 8) < 0)
+        return -1;
     s->txns[s->ntxns++] = *t;
     return 0;
 }
@@ -457,14 +439,8 @@ int ds_snapshot_note_domain(ds_snapshot *s, const ds_domain *d)
     for (size_t i = 0; i < s->ndomains; i++)
         if (strcmp(s->domains[i].domain, d->domain) == 0)
             return 0;
-    if (s->ndomains == s->domains_cap) {
-        size_t nc = s->domains_cap ? s->domains_cap * 2 : 8;
-        ds_domain *n = realloc(s->domains, nc * sizeof *n);
-        if (!n)
-            return -1;
-        s->domains = n;
-        s->domains_cap = nc;
-    }
+    if (ds_grow((void **)&s->domains, &s->domains_cap, s->ndomains, sizeof *s->domains, 8) < 0)
+        return -1;
     s->domains[s->ndomains++] = *d;
     return 0;
 }

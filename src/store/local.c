@@ -54,15 +54,9 @@ static ds_status local_list(void *ctx, const char *prefix, const char *start_aft
             continue;
         if (start_after && strcmp(de->d_name, start_after) <= 0)
             continue;
-        if (l.n == l.cap) {
-            size_t nc = l.cap ? l.cap * 2 : 256;
-            char **nv = realloc(l.v, nc * sizeof *nv);
-            if (!nv) {
-                st = ds_error_set(err, DS_ERR_NOMEM, NULL);
-                break;
-            }
-            l.v = nv;
-            l.cap = nc;
+        if (ds_grow((void **)&l.v, &l.cap, l.n, sizeof *l.v, 256) < 0) {
+            st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+            break;
         }
         if (!(l.v[l.n] = strdup(de->d_name))) {
             st = ds_error_set(err, DS_ERR_NOMEM, NULL);

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "util/buf.h"
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,5 +93,20 @@ int ds_buf_printf(ds_buf *b, const char *fmt, ...)
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
+    return 0;
+}
+
+int ds_grow(void **arr, size_t *cap, size_t n, size_t elem, size_t first)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : first;
+    if (nc < *cap || nc > SIZE_MAX / elem)
+        return -1;
+    void *na = realloc(*arr, nc * elem);
+    if (!na)
+        return -1;
+    *arr = na;
+    *cap = nc;
     return 0;
 }

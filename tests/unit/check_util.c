@@ -823,6 +823,30 @@ START_TEST(error_truncation)
 }
 END_TEST
 
+START_TEST(grow_doubles_and_refuses_overflow)
+{
+    int *v = NULL;
+    size_t cap = 0;
+    for (size_t n = 0; n < 1000; n++) {
+        ck_assert_int_eq(ds_grow((void **)&v, &cap, n, sizeof *v, 4), 0);
+        ck_assert_uint_gt(cap, n);
+        v[n] = (int)n;
+    }
+    ck_assert_uint_eq(cap, 1024);
+    for (size_t n = 0; n < 1000; n++)
+        ck_assert_int_eq(v[n], (int)n);
+    /* room left: nothing changes */
+    int *same = v;
+    ck_assert_int_eq(ds_grow((void **)&v, &cap, 1000, sizeof *v, 4), 0);
+    ck_assert_ptr_eq(v, same);
+    /* a size that cannot be represented is refused, the array kept */
+    size_t huge = SIZE_MAX / 2 + 1;
+    ck_assert_int_eq(ds_grow((void **)&v, &huge, huge, sizeof *v, 4), -1);
+    ck_assert_ptr_eq(v, same);
+    free(v);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -838,6 +862,7 @@ static Suite *util_suite(void)
     tc = tcase_create("buf");
     tcase_add_loop_test(tc, buf_cap, 0, (int)N_ELEMS(buf_cases));
     tcase_add_test(tc, buf_printf_growth);
+    tcase_add_test(tc, grow_doubles_and_refuses_overflow);
     tcase_add_test(tc, buf_misc);
     suite_add_tcase(s, tc);
 
