@@ -28,9 +28,8 @@ const char *ds_request_header(const ds_request *req, const char *name)
 {
     char var[128];
     size_t o = 0;
-    if (ds_strcaseeq(name, "Content-Type") || ds_strcaseeq(name, "Content-Length")) {
-        o = 0;
-    } else {
+    /* CGI passes these two without the HTTP_ prefix */
+    if (!ds_strcaseeq(name, "Content-Type") && !ds_strcaseeq(name, "Content-Length")) {
         memcpy(var, "HTTP_", 5);
         o = 5;
     }
