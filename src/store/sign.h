@@ -1,0 +1,72 @@
+/* sign.h - the signing seam: turn an object of a table into a URL that a
+ * recipient can fetch without a bearer token, valid for a limited time.
+ *
+ * One implementation per kind of storage: local tables are signed as links
+ * to this server's own /files/ endpoint (sign_local.c); S3, GCS and Azure
+ * fill in the same vtable with their presigned-URL schemes.
+ */
+#ifndef DS_SIGN_H
+#define DS_SIGN_H
+#include "deltasharing.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include <stdint.h>
+
+/* Who the link is for and what it belongs to; local links carry these so
+ * that the /files/ log line can say whose download it was. */
+typedef struct ds_link_owner {
+    const char *recipient;
+    const char *share, *schema, *table;
+} ds_link_owner;
+
+typedef struct ds_signer_ops {
+    const char *name;
+    /* Appends to `url` an absolute URL for the object `path` of the table
+     * at `root` (the table location, no trailing '/').  `path` is as the
+     * Delta log writes it: a URI-encoded path relative to root, or an
+     * absolute URI.  The link lives ttl_s seconds from ds_now_ms(); the
+     * expiry actually granted (which may be earlier, e.g. when the signing
+     * credentials expire sooner) goes to *expires_ms.  An object outside
+     * the table root is refused with DS_ERR_FORBIDDEN-class errors; a path
+     * that is not a valid URI path with DS_ERR_INTERNAL (corrupt log). */
+    ds_status (*presign)(void *ctx, const char *root, const char *path, int64_t ttl_s,
+                         const ds_link_owner *owner, ds_buf *url, int64_t *expires_ms,
+                         ds_error *err);
+} ds_signer_ops;
+
+typedef struct ds_signer {
+    const ds_signer_ops *ops;
+    void *ctx;
+} ds_signer;
+
+struct ds_catalog;
+/* Picks the signer for a table location: file:/// tables get the local
+ * link signer keyed by the catalog's link key. */
+ds_status ds_signer_for(const struct ds_catalog *cat, const char *location, ds_signer *out,
+                        ds_error *err);
+
+/* The local-link signer; ctx is the catalog (endpoint, link key). */
+extern const ds_signer_ops ds_local_signer;
+
+/* A decoded local link, as the /files/ endpoint sees it. */
+typedef struct ds_local_link {
+    const char *root;    /* table location URL (file:///...) */
+    const char *relpath; /* object path below root, percent-decoded */
+    int64_t expires_ms;
+    ds_link_owner owner;
+} ds_local_link;
+
+/* Verifies and decodes the token and signature of a /files/ link (the path
+ * segment after /files/ and the sig parameter) in constant time.  Strings
+ * are allocated in `a`.  Returns DS_OK, or DS_ERR_FORBIDDEN for anything
+ * forged, tampered with or expired (the message never says which). */
+ds_status ds_local_link_open(const struct ds_catalog *cat, ds_arena *a, const char *token,
+                             const char *sig, ds_local_link *out, ds_error *err);
+
+/* Relative path (below the table root, still URI-encoded as the log would
+ * write it) of a deletion vector stored with storageType "u": the optional
+ * random prefix, then deletion_vector_<uuid>.bin with the UUID decoded from
+ * Z85.  NULL (and err set) when pathOrInlineDv is malformed. */
+struct ds_dv;
+const char *ds_dv_relative_path(ds_arena *a, const struct ds_dv *dv, ds_error *err);
+#endif
