@@ -10,7 +10,9 @@
  * NULL}.  A leaf we cannot decide (a data column, a value that does not
  * convert) yields all three; and/or/not combine sets pointwise by Kleene's
  * tables, which can only over-approximate.  A file is dropped only when
- * TRUE is not in the root's set. */
+ * TRUE is not in the root's set.  (Only the TRUE and FALSE bits decide
+ * that, since no operator turns NULL into TRUE; NULL is carried so the
+ * sets read as SQL.) */
 #include "config.h"
 #include "api/predicate.h"
 #include "util/text.h"

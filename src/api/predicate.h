@@ -23,8 +23,8 @@ typedef struct ds_pred ds_pred;
  * DS_PRED_MAX_DEPTH, an unknown op, wrong arity, an unknown valueType, a
  * literal that does not parse as its valueType, a column that is not in
  * the schema, operands of different kinds, no memory...  `why` (may be
- * NULL) receives a short static reason for the log.  Everything returned
- * lives in a; nothing else stays allocated. */
+ * NULL) receives a short static reason for the log, or NULL on success.
+ * Everything returned lives in a; nothing else stays allocated. */
 const ds_pred *ds_pred_parse(ds_arena *a, const char *json, size_t len, const ds_metadata *md,
                              const char **why);
 
