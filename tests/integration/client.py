@@ -740,7 +740,8 @@ class Client:
             bad = [({"version": -1}, "negative version"),
                    ({"version": t.latest + 1}, "version after the latest"),
                    ({"version": 0, "timestamp": iso_ms(t.history[t.latest])}, "version and timestamp"),
-                   ({"timestamp": iso_ms(t.history[min(t.history)] - 1)}, "timestamp before the first commit"),
+                   ({"timestamp": iso_ms(t.history[min(t.history)] - 1)},
+                    "timestamp before the first commit"),
                    ({"timestamp": iso_ms(t.history[t.latest] + 1)}, "timestamp after the last commit"),
                    ({"timestamp": "yesterday"}, "unparsable timestamp"),
                    ({"maxFiles": 0}, "maxFiles 0")]
@@ -792,7 +793,8 @@ class Client:
         for snap in (t.expected or {}).get("snapshots", []):
             if "files" not in snap:
                 continue
-            with self.check("%s: version %d matches the fixture's expected.json" % (t.full, snap["version"])) as c:
+            with self.check("%s: version %d matches the fixture's expected.json"
+                            % (t.full, snap["version"])) as c:
                 r, lines = self.query(c, t, {"version": snap["version"]})
                 want = {hashlib.md5(f["path"].encode()).hexdigest(): f for f in snap["files"]}
                 got = {o["file"]["id"]: o["file"] for _, o in lines[2:] if "file" in o}
