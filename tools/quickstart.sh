@@ -5,8 +5,11 @@
 #   sh tools/quickstart.sh stop         stop what the first command started
 #
 # On Debian (as root, or through sudo) it installs the build dependencies,
-# nginx and spawn-fcgi, builds the tree, writes a config with one sample
-# share under QUICKSTART_DIR (default ./quickstart-run), starts two
+# nginx and spawn-fcgi, builds the tree, writes a config under
+# QUICKSTART_DIR (default ./quickstart-run) with one share, demo, holding the
+# bundled sample table examples/sample-table (history shared, so time travel
+# works; its commit times are restored first, since a checkout loses them),
+# starts two
 # delta-sharing.fcgi processes under spawn-fcgi and nginx in front of them
 # on http://127.0.0.1:QUICKSTART_PORT/delta-sharing (default port 8080),
 # checks that the server answers, and prints the recipient's profile file
@@ -36,6 +39,7 @@ PORT=${QUICKSTART_PORT:-8080}
 ENDPOINT=http://127.0.0.1:$PORT/delta-sharing
 FCGI=$REPO/src/delta-sharing.fcgi
 ADMIN=$REPO/tools/delta-sharing-admin
+SAMPLE=$REPO/examples/sample-table
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 
 say() { printf 'quickstart: %s\n' "$*"; }
@@ -116,6 +120,15 @@ build() {
     make -j"$(nproc 2>/dev/null || echo 2)"
 }
 
+# The sample table's commit timestamps are the mtimes of its commit files,
+# which a checkout sets to the checkout time; put back the recorded ones.
+restore_sample_mtimes() {
+    [ -d "$SAMPLE/_delta_log" ] || die "$SAMPLE is missing (incomplete checkout?)"
+    sh "$REPO/examples/restore-mtimes.sh" "$SAMPLE" ||
+        say "note: could not restore the commit times of $SAMPLE (not its owner?);" \
+            "time travel by timestamp will see the checkout time instead"
+}
+
 # Quotes a value for the config file: "..." with \ and " escaped.
 quote() { printf '"%s"' "$(printf %s "$1" | sed 's/[\\"]/\\&/g')"; }
 
@@ -140,8 +153,10 @@ log-requests = true
 share.name = demo
 share.comment = "A sample share made by tools/quickstart.sh"
 schema.name = default
+# examples/README describes this table (versions 0-2, partitioned by country)
 table.name = sample
-table.location = $(quote "file://$REPO/examples/sample-table")
+table.location = $(quote "file://$SAMPLE")
+table.history = true
 
 # The token is in demo.share; only its SHA-256 is kept here.
 recipient.name = demo
@@ -234,12 +249,22 @@ check_and_report() {
     done
     rm -f "$DIR/check.out"
     say "running: GET $ENDPOINT/shares answered 200"
+    status=$(curl -s -o "$DIR/check.out" -w '%{http_code}' \
+        -H "Authorization: Bearer $token" "$ENDPOINT/shares/demo/all-tables") || status=000
+    { [ "$status" = 200 ] && grep -q '"name":"sample"' "$DIR/check.out"; } || {
+        cat "$DIR/check.out" >&2 2>/dev/null || :
+        die "GET $ENDPOINT/shares/demo/all-tables answered $status without the sample table"
+    }
+    rm -f "$DIR/check.out"
     echo
     echo "Profile file for the recipient 'demo' ($DIR/demo.share):"
     cat "$DIR/demo.share"
     echo
     echo "Try:"
     echo "  curl -H 'Authorization: Bearer $token' $ENDPOINT/shares/demo/all-tables"
+    echo
+    echo "The shared table is examples/sample-table (see examples/README); what the server"
+    echo "sees in it:  $ADMIN snapshot $SAMPLE"
     echo
     echo "Config: $DIR/delta-sharing.conf   request log: $DIR/requests.log"
     echo "Stop:   ${QUICKSTART_DIR:+QUICKSTART_DIR=$DIR }sh $SELF stop"
@@ -259,6 +284,7 @@ start() {
     fi
     build
     stop
+    restore_sample_mtimes
     write_config
     choose_run_user
     spawn_fcgi start >"$DIR/spawn-fcgi.out" 2>&1 || {
