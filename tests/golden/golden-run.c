@@ -298,7 +298,7 @@ static int compile(const char *t, int allow_cap, segs *out, char *why, size_t wh
         }
         if (*p == '@' && strncmp(p, "@SHARED@", 8) == 0) {
             if (!g_shared) {
-                snprintf(why, whysz, "@SHARED@ is used but DS_SHARED is not set");
+                snprintf(why, whysz, "@SHARED@ is used but DS_SHARED is not set or missing");
                 segs_free(out);
                 return -1;
             }
@@ -956,7 +956,7 @@ static int copy_conf(const char *name, char *why, size_t whysz)
         } else if (strncmp(t.d + i, "@SHARED@", 8) == 0) {
             if (!g_shared) {
                 snprintf(why, whysz, "config template %.300s uses @SHARED@ but DS_SHARED is "
-                                     "not set", src);
+                                     "not set or missing", src);
                 s_free(&t);
                 s_free(&o);
                 return -1;
@@ -1662,14 +1662,13 @@ int main(int argc, char **argv)
         return 99;
     }
     g_confdir = confdir;
-    /* @SHARED@: the shared inputs (fixture tables), absolute */
+    /* @SHARED@: the shared inputs (fixture tables), absolute; a case that
+     * uses it fails when they are missing */
     char *shared = NULL;
     const char *sh = getenv("DS_SHARED");
-    if (sh && *sh && !(shared = realpath(sh, NULL))) {
-        fprintf(stderr, "golden-run: DS_SHARED=%s: %s\n", sh, strerror(errno));
-        free(confdir);
-        return 99;
-    }
+    if (sh && *sh && !(shared = realpath(sh, NULL)))
+        fprintf(stderr, "golden-run: DS_SHARED=%s: %s (@SHARED@ unavailable)\n", sh,
+                strerror(errno));
     g_shared = shared;
     int passed = 0, failed = 0;
     for (int i = 3; i < argc; i++)

@@ -772,6 +772,13 @@ START_TEST(dv_fixtures)
     ck_assert_msg(shared && *shared, "DS_SHARED is not set (run through make check)");
     char root[4096];
     snprintf(root, sizeof root, "%s/fixtures/%s", shared, dv_tables[_i].table);
+    struct stat sb;
+    const char *ci = getenv("CI");
+    if (stat(root, &sb) != 0 && !(ci && strcmp(ci, "true") == 0)) {
+        /* as fixtures.test: a tarball built without the shared inputs */
+        fprintf(stderr, "dv_fixtures: no fixture %s; not checked\n", root);
+        return;
+    }
     char *real = realpath(root, NULL);
     ck_assert_msg(real != NULL, "fixture %s is missing", root);
     char url[4200];
