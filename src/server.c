@@ -100,16 +100,23 @@ static void log_request(ds_server *srv, const ds_request *req, const ds_error *e
         return;
     char line[2048];
     size_t u = (size_t)snprintf(line, sizeof line, "delta-sharing: recipient=");
-    u = log_put(line, u, sizeof line, ds_recipient_name(req->recipient));
+    u = log_put(line, u, sizeof line,
+                !req->recipient && req->log_recipient && req->log_recipient[0]
+                    ? req->log_recipient
+                    : ds_recipient_name(req->recipient));
     u += (size_t)snprintf(line + u, sizeof line - u, " method=");
     u = log_put(line, u, sizeof line, req->method);
     u += (size_t)snprintf(line + u, sizeof line - u, " route=");
     u = log_put(line, u, sizeof line, req->route ? req->route : "-");
     if (req->route) {
+        /* only these arguments are printed: never a /files/ token */
         static const char *const args[] = {"share", "schema", "table"};
+        const char *fallback[] = {req->log_share, req->log_schema, req->log_table};
         for (size_t i = 0; i < 3; i++) {
             const char *a = ds_route_arg(req, args[i]);
             if (!a)
+                a = fallback[i];
+            if (!a || !a[0])
                 continue;
             u += (size_t)snprintf(line + u, sizeof line - u, " %s=", args[i]);
             u = log_put(line, u, sizeof line, a);

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "catalog/catalog.h"
 #include "delta/delta.h"
+#include "store/sign.h"
 #include "store/store.h"
 #include "deltasharing.h"
 #include "util/buf.h"
@@ -45,6 +46,10 @@ static void usage(FILE *f)
             "        only the counts, not the files)\n"
             "  history [-j] LOCATION\n"
             "        print the commit timestamps of the table's versions\n"
+            "  sign [-c CONF] [-r RECIPIENT] [-t TTL] SHARE.SCHEMA.TABLE PATH\n"
+            "        print a signed /files/ URL for the object PATH (as the Delta log writes\n"
+            "        it: URI-encoded, relative to the table) of a table on local disk,\n"
+            "        valid TTL seconds (default: the config's url-ttl)\n"
             "CONF defaults to $DELTA_SHARING_CONF, else %s.\n"
             "-f overwrites an existing output file.\n",
             DS_DEFAULT_CONFIG);
@@ -270,6 +275,101 @@ static int cmd_check(int argc, char **argv)
         return 1;
     }
     return 0;
+}
+
+/* ---- sign ------------------------------------------------------------------ */
+
+static int cmd_sign(int argc, char **argv)
+{
+    const char *conf = NULL, *rname = NULL, *ttl_text = NULL;
+    int opt;
+    while ((opt = getopt(argc, argv, "c:r:t:")) != -1) {
+        switch (opt) {
+        case 'c': conf = optarg; break;
+        case 'r': rname = optarg; break;
+        case 't': ttl_text = optarg; break;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind + 2 != argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *name = argv[optind], *path = argv[optind + 1];
+    int64_t ttl = 0;
+    if (ttl_text && ds_parse_i64(ttl_text, 60, 604800, &ttl) < 0) {
+        fprintf(stderr, "delta-sharing-admin: bad TTL '%s' (expected seconds, 60 to 604800)\n",
+                ttl_text);
+        return 2;
+    }
+    /* share names may hold dots, schema and table names may not */
+    const char *d2 = strrchr(name, '.'), *d1 = NULL;
+    for (const char *c = name; d2 && c < d2; c++)
+        if (*c == '.')
+            d1 = c;
+    if (!d1 || d1 == name || d2 == d1 + 1 || !d2[1]) {
+        fprintf(stderr, "delta-sharing-admin: expected SHARE.SCHEMA.TABLE, got '%s'\n", name);
+        return 2;
+    }
+    char *share = strndup(name, (size_t)(d1 - name));
+    char *schema = strndup(d1 + 1, (size_t)(d2 - d1 - 1));
+    if (!share || !schema) {
+        free(share);
+        free(schema);
+        fprintf(stderr, "delta-sharing-admin: out of memory\n");
+        return 1;
+    }
+    ds_error err;
+    ds_error_clear(&err);
+    int rc = 1;
+    ds_buf url;
+    ds_buf_init(&url, 64 * 1024);
+    ds_catalog *cat = ds_catalog_load(default_conf(conf), &err);
+    if (!cat) {
+        fprintf(stderr, "delta-sharing-admin: %s\n", err.message);
+        goto out;
+    }
+    const ds_share_cfg *sh = ds_catalog_share(cat, share);
+    const ds_schema_cfg *sc = sh ? ds_catalog_schema(sh, schema) : NULL;
+    const ds_table_cfg *t = sc ? ds_catalog_table(sc, d2 + 1) : NULL;
+    if (!t) {
+        fprintf(stderr, "delta-sharing-admin: no table '%s' in %s\n", name, cat->path);
+        goto out;
+    }
+    const ds_recipient *r = NULL;
+    if (rname) {
+        for (size_t i = 0; i < cat->nrecipients && !r; i++)
+            if (ds_strcaseeq(cat->recipients[i]->name, rname))
+                r = cat->recipients[i];
+        if (!r) {
+            fprintf(stderr, "delta-sharing-admin: no recipient '%s' in %s\n", rname, cat->path);
+            goto out;
+        }
+        if (!ds_recipient_may_see(r, sh->name)) {
+            fprintf(stderr, "delta-sharing-admin: recipient '%s' is not granted share '%s'\n",
+                    r->name, sh->name);
+            goto out;
+        }
+    }
+    ds_link_owner owner = {r ? r->name : "", sh->name, sc->name, t->name};
+    ds_signer sg;
+    int64_t expires;
+    if (ds_signer_for(cat, t->location, &sg, &err) != DS_OK ||
+        sg.ops->presign(sg.ctx, t->location, path, ttl ? ttl : cat->url_ttl, &owner, &url,
+                        &expires, &err) != DS_OK) {
+        fprintf(stderr, "delta-sharing-admin: %s: %s\n", name, err.message);
+        if (err.detail[0])
+            fprintf(stderr, "delta-sharing-admin: detail: %s\n", err.detail);
+        goto out;
+    }
+    printf("%s\n", url.data);
+    rc = 0;
+out:
+    ds_buf_free(&url);
+    ds_catalog_free(cat);
+    free(share);
+    free(schema);
+    return rc;
 }
 
 /* ---- snapshot / history ------------------------------------------------ */
@@ -520,6 +620,18 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    /* Testing aid, as in the server: freeze the clock so that signed URLs
+     * compare byte for byte (and can be made already expired). */
+    const char *fake = getenv("DELTA_SHARING_FAKE_NOW");
+    if (fake && *fake) {
+        int64_t ms;
+        if (ds_parse_i64(fake, 0, INT64_MAX / 2, &ms) < 0) {
+            fprintf(stderr, "delta-sharing-admin: DELTA_SHARING_FAKE_NOW must be milliseconds "
+                            "since the epoch\n");
+            return 2;
+        }
+        ds_set_fixed_time(ms);
+    }
     const char *cmd = argv[1];
     argc--;
     argv++;
@@ -535,6 +647,8 @@ int main(int argc, char **argv)
         return cmd_snapshot(argc, argv);
     if (strcmp(cmd, "history") == 0)
         return cmd_history(argc, argv);
+    if (strcmp(cmd, "sign") == 0)
+        return cmd_sign(argc, argv);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

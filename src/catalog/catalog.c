@@ -190,6 +190,12 @@ int ds_catalog_describe(const ds_catalog *cat, ds_buf *o)
                         cat->path, cat->endpoint, (long long)cat->url_ttl,
                         (long long)cat->max_request_body, cat->log_requests ? "true" : "false",
                         cat->link_key_file ? cat->link_key_file : "(none)");
+    rc |= ds_buf_printf(o, "file-offload %s%s%s\n",
+                        cat->file_offload == DS_OFFLOAD_X_ACCEL      ? "x-accel-redirect"
+                        : cat->file_offload == DS_OFFLOAD_X_SENDFILE ? "x-sendfile"
+                                                                     : "none",
+                        cat->file_offload_prefix ? " " : "",
+                        cat->file_offload_prefix ? cat->file_offload_prefix : "");
     for (size_t i = 0; i < cat->nshares && rc == 0; i++) {
         const ds_share_cfg *s = cat->shares[i];
         rc |= ds_buf_printf(o, "share %s id=%s schemas=%zu tables=%zu\n", s->name, s->id,

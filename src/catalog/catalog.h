@@ -17,7 +17,8 @@ typedef struct ds_table_cfg {
     const char *location;
     const char *id;
     int history;
-    int line;
+    int line;          /* of table.name */
+    int location_line; /* of table.location */
     ds_schema_cfg *schema;
 } ds_table_cfg;
 
@@ -57,6 +58,13 @@ struct ds_recipient {
     int line, shares_line;
 };
 
+/* How /files/ hands a verified file to the web server (file-offload). */
+typedef enum {
+    DS_OFFLOAD_NONE = 0,  /* the server streams the bytes itself */
+    DS_OFFLOAD_X_ACCEL,   /* X-Accel-Redirect: prefix + path (nginx) */
+    DS_OFFLOAD_X_SENDFILE /* X-Sendfile: path (Apache mod_xsendfile, lighttpd) */
+} ds_offload;
+
 typedef struct ds_catalog {
     ds_arena *arena; /* owns everything below */
     const char *path;
@@ -64,10 +72,12 @@ typedef struct ds_catalog {
     int64_t url_ttl;
     const char *link_key_file;
     int has_link_key;
-    unsigned char link_key[DS_KEY_BYTES];  /* HMAC key for links (from the file) */
+    unsigned char link_key[DS_KEY_BYTES];  /* key of /files/ links (from the file) */
     unsigned char token_key[DS_KEY_BYTES]; /* HMAC key for page tokens */
     unsigned char generation[16];          /* digest of the config bytes */
     int64_t max_request_body;
+    ds_offload file_offload;
+    const char *file_offload_prefix; /* x-accel-redirect: no trailing '/' */
     int log_requests;
     const char *log_file; /* NULL: standard error */
     int log_fd;           /* open on log_file, else -1 */

@@ -79,6 +79,7 @@ struct parser {
     unsigned char seen_global[16];
     unsigned char seen_obj[16];
     int endpoint_line;
+    int offload_line, offload_prefix_line;
     seen_set names;
 };
 
@@ -369,6 +370,53 @@ static int set_link_key_file(struct parser *p, const char *v)
     return p->cat->link_key_file ? 0 : -1;
 }
 
+static int set_file_offload(struct parser *p, const char *v)
+{
+    if (strcmp(v, "none") == 0)
+        p->cat->file_offload = DS_OFFLOAD_NONE;
+    else if (strcmp(v, "x-accel-redirect") == 0)
+        p->cat->file_offload = DS_OFFLOAD_X_ACCEL;
+    else if (strcmp(v, "x-sendfile") == 0)
+        p->cat->file_offload = DS_OFFLOAD_X_SENDFILE;
+    else
+        return fail(p, "bad value for file-offload: '%s' (expected none, x-accel-redirect or "
+                       "x-sendfile)", Q(v));
+    p->offload_line = p->line;
+    return 0;
+}
+
+/* An nginx URI prefix: '/' then segments of unreserved characters; no
+ * empty, '.' or '..' segment (nginx would refuse the redirect). */
+static int set_file_offload_prefix(struct parser *p, const char *v)
+{
+    size_t n = strlen(v);
+    while (n > 1 && v[n - 1] == '/')
+        n--;
+    int ok = n > 1 && v[0] == '/';
+    for (size_t i = 0; ok && i < n; i++) {
+        char c = v[i];
+        if (c == '/') {
+            size_t j = i + 1;
+            while (j < n && v[j] != '/')
+                j++;
+            size_t seg = j - i - 1;
+            if (seg == 0 || (seg == 1 && v[i + 1] == '.') ||
+                (seg == 2 && v[i + 1] == '.' && v[i + 2] == '.'))
+                ok = 0;
+        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~')) {
+            ok = 0;
+        }
+    }
+    if (!ok)
+        return fail(p, "bad value for file-offload-prefix: '%s' (expected the URI of an "
+                       "internal location, such as /_delta_sharing_files: '/' and segments of "
+                       "letters, digits, '-', '.', '_' or '~')", Q(v));
+    p->offload_prefix_line = p->line;
+    return (p->cat->file_offload_prefix = ds_arena_strndup(p->cat->arena, v, n)) ? 0
+                                                                             : fail(p, "out of memory");
+}
+
 static int set_share_name(struct parser *p, const char *v)
 {
     ds_catalog *c = p->cat;
@@ -455,6 +503,7 @@ static int set_table_name(struct parser *p, const char *v)
 
 static int set_table_location(struct parser *p, const char *v)
 {
+    p->table->location_line = p->line;
     return (p->table->location = pdup(p, v)) ? 0 : -1;
 }
 
@@ -601,6 +650,8 @@ static const struct keydef keys[] = {
     {"max-request-body", SC_GLOBAL, V_INT, 1024, 64 * 1024 * 1024, 0, set_max_body},
     {"log-requests", SC_GLOBAL, V_BOOL, 0, 0, 0, set_log_requests},
     {"log-file", SC_GLOBAL, V_PATH, 0, 4096, 0, set_log_file},
+    {"file-offload", SC_GLOBAL, V_TEXT, 0, 64, 0, set_file_offload},
+    {"file-offload-prefix", SC_GLOBAL, V_TEXT, 0, 1024, 0, set_file_offload_prefix},
     {"share.name", SC_SHARE, V_NAME, 0, 255, 0, set_share_name},
     {"share.comment", SC_SHARE, V_TEXT, 0, 65536, 0, set_share_comment},
     {"share.id", SC_SHARE, V_ID, 0, 255, 0, set_share_id},
@@ -856,6 +907,29 @@ static int finish(struct parser *p)
             }
             r->shares[j] = s->name;
         }
+    }
+    /* tables on local disk are read through /files/ links, which need the
+     * key; say so at the table rather than fail at the first query */
+    if (!c->has_link_key)
+        for (size_t i = 0; i < c->nshares; i++)
+            for (size_t j = 0; j < c->shares[i]->nschemas; j++)
+                for (size_t k = 0; k < c->shares[i]->schemas[j]->ntables; k++) {
+                    const ds_table_cfg *t = c->shares[i]->schemas[j]->tables[k];
+                    if (strncmp(t->location, "file://", 7) != 0)
+                        continue;
+                    p->line = t->location_line;
+                    return fail(p, "table.location: a table on local disk needs link-key-file "
+                                   "to sign its links (create one with 'delta-sharing-admin "
+                                   "keygen -o FILE')");
+                }
+    if (c->file_offload == DS_OFFLOAD_X_ACCEL && !c->file_offload_prefix) {
+        p->line = p->offload_line;
+        return fail(p, "file-offload = x-accel-redirect needs file-offload-prefix (the URI of "
+                       "the internal nginx location that maps to the file system)");
+    }
+    if (c->file_offload != DS_OFFLOAD_X_ACCEL && c->file_offload_prefix) {
+        p->line = p->offload_prefix_line;
+        return fail(p, "file-offload-prefix is used only with file-offload = x-accel-redirect");
     }
     /* derived ids: stable across hosts and restarts, from the names */
     for (size_t i = 0; i < c->nshares; i++) {

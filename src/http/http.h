@@ -37,6 +37,9 @@ struct ds_request {
     size_t body_len;
     const ds_recipient *recipient;
     const char *route;         /* matched pattern, for the log */
+    /* for the log when the route has no such arguments: whose download a
+     * /files/ link was (from the link itself; "" or NULL: not shown) */
+    const char *log_recipient, *log_share, *log_schema, *log_table;
     char allow[64];            /* Allow header value for 405 */
     int64_t start_ms;
     /* response state */

@@ -127,7 +127,7 @@ static ds_status parse_query(ds_request *req, const char *qs, ds_error *err)
 static const char *const checked_headers[] = {
     "HTTP_AUTHORIZATION", "HTTP_DELTA_SHARING_CAPABILITIES", "HTTP_FILEIDHASH",
     "HTTP_RANGE", "HTTP_USER_AGENT", "CONTENT_TYPE", "HTTP_IF_NONE_MATCH",
-    "HTTP_IF_MODIFIED_SINCE", NULL};
+    "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_RANGE", NULL};
 
 ds_status ds_request_parse(ds_request *req, ds_error *err)
 {

@@ -12,6 +12,9 @@ const ds_route ds_routes[] = {
     {"GET", "/shares/{share}/schemas", ds_api_list_schemas, DS_ROUTE_AUTH},
     {"GET", "/shares/{share}/schemas/{schema}/tables", ds_api_list_tables, DS_ROUTE_AUTH},
     {"GET", "/shares/{share}/all-tables", ds_api_list_all_tables, DS_ROUTE_AUTH},
+    /* the link is the credential: no bearer token (clients fetch these URLs
+     * without one); the token is never logged, having no share/schema/table name */
+    {"GET", "/files/{token}", ds_api_file, 0},
 };
 const size_t ds_nroutes = sizeof ds_routes / sizeof ds_routes[0];
 

@@ -4,6 +4,16 @@
  * One implementation per kind of storage: local tables are signed as links
  * to this server's own /files/ endpoint (sign_local.c); S3, GCS and Azure
  * fill in the same vtable with their presigned-URL schemes.
+ *
+ * A local link is  <endpoint>/files/<token>?sp=r&sig=<tag>  where token is
+ * an XChaCha20-Poly1305 sealed record (format version, expiry, table root,
+ * object path, recipient, share, schema, table) and tag its detached MAC,
+ * both URL-safe base64 without padding.  The record is encrypted so that a
+ * recipient never learns where the table is stored; the nonce is a keyed
+ * hash of the record, so the same inputs at the same time give the same
+ * URL byte for byte (golden tests run on a fixed clock).  The "sp" key is
+ * there because delta-kernel-rs fetches a URL over plain HTTP only when
+ * its query looks presigned.  See doc/internals/links.md.
  */
 #ifndef DS_SIGN_H
 #define DS_SIGN_H
@@ -26,9 +36,12 @@ typedef struct ds_signer_ops {
      * Delta log writes it: a URI-encoded path relative to root, or an
      * absolute URI.  The link lives ttl_s seconds from ds_now_ms(); the
      * expiry actually granted (which may be earlier, e.g. when the signing
-     * credentials expire sooner) goes to *expires_ms.  An object outside
-     * the table root is refused with DS_ERR_FORBIDDEN-class errors; a path
-     * that is not a valid URI path with DS_ERR_INTERNAL (corrupt log). */
+     * credentials expire sooner) goes to *expires_ms.  owner may be NULL
+     * (a link bound to no recipient: operator links).  An absolute URI
+     * outside the table root is refused with DS_ERR_UNSUPPORTED; a path
+     * that is not a valid URI path, or that has an empty, "." or ".."
+     * segment once decoded, with DS_ERR_INTERNAL (corrupt log, kind
+     * "corrupt-log").  Nothing is appended on failure. */
     ds_status (*presign)(void *ctx, const char *root, const char *path, int64_t ttl_s,
                          const ds_link_owner *owner, ds_buf *url, int64_t *expires_ms,
                          ds_error *err);
@@ -41,25 +54,35 @@ typedef struct ds_signer {
 
 struct ds_catalog;
 /* Picks the signer for a table location: file:/// tables get the local
- * link signer keyed by the catalog's link key. */
+ * link signer keyed by the catalog's link key (the config refuses a
+ * file:/// table without link-key-file); anything else is
+ * DS_ERR_UNSUPPORTED for now. */
 ds_status ds_signer_for(const struct ds_catalog *cat, const char *location, ds_signer *out,
                         ds_error *err);
 
 /* The local-link signer; ctx is the catalog (endpoint, link key). */
 extern const ds_signer_ops ds_local_signer;
 
+/* Longest token accepted or produced (characters).  With the signature and
+ * the endpoint the whole URL must also fit the request parser's 8 KiB URI
+ * limit; presign refuses (DS_ERR_UNSUPPORTED) what would not. */
+#define DS_LINK_TOKEN_MAX 6144
+
 /* A decoded local link, as the /files/ endpoint sees it. */
 typedef struct ds_local_link {
-    const char *root;    /* table location URL (file:///...) */
-    const char *relpath; /* object path below root, percent-decoded */
+    const char *root;    /* table location URL (file:///...), no trailing '/' */
+    const char *relpath; /* object path below root, percent-decoded, no empty,
+                            "." or ".." segment */
     int64_t expires_ms;
-    ds_link_owner owner;
+    ds_link_owner owner; /* "" for fields the signer was not given */
 } ds_local_link;
 
 /* Verifies and decodes the token and signature of a /files/ link (the path
  * segment after /files/ and the sig parameter) in constant time.  Strings
  * are allocated in `a`.  Returns DS_OK, or DS_ERR_FORBIDDEN for anything
- * forged, tampered with or expired (the message never says which). */
+ * forged, tampered with, signed with another key or expired (now >
+ * expires_ms); the public message never says which, the log detail does.
+ * Never puts the token, the tag or the key in either. */
 ds_status ds_local_link_open(const struct ds_catalog *cat, ds_arena *a, const char *token,
                              const char *sig, ds_local_link *out, ds_error *err);
 

@@ -229,3 +229,119 @@ int ds_hex_decode(const char *in, unsigned char *out, size_t n)
     }
     return in[2 * n] == '\0' ? 0 : -1;
 }
+
+static const char wdays[7][4] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+/* Fixed English names, not strftime: the locale must not change a header. */
+void ds_http_date_format(int64_t secs, char out[DS_HTTP_DATE_LEN])
+{
+    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int64_t rem = secs - days * 86400;
+    /* civil date from days since 1970-01-01 (the inverse of days_from_civil) */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    int64_t y = yoe + era * 400 + (m <= 2);
+    int wd = (int)(((days % 7) + 7) % 7);
+    if (y < 0 || y > 9999) { /* not representable: clamp to the epoch */
+        y = 1970, m = 1, d = 1, wd = 0, rem = 0;
+    }
+    int h = (int)(rem / 3600), mi = (int)(rem / 60 % 60), s = (int)(rem % 60);
+    char *o = out;
+    memcpy(o, wdays[wd], 3);
+    o += 3;
+    *o++ = ',';
+    *o++ = ' ';
+    *o++ = (char)('0' + d / 10);
+    *o++ = (char)('0' + d % 10);
+    *o++ = ' ';
+    memcpy(o, months[m - 1], 3);
+    o += 3;
+    *o++ = ' ';
+    *o++ = (char)('0' + y / 1000);
+    *o++ = (char)('0' + y / 100 % 10);
+    *o++ = (char)('0' + y / 10 % 10);
+    *o++ = (char)('0' + y % 10);
+    *o++ = ' ';
+    *o++ = (char)('0' + h / 10);
+    *o++ = (char)('0' + h % 10);
+    *o++ = ':';
+    *o++ = (char)('0' + mi / 10);
+    *o++ = (char)('0' + mi % 10);
+    *o++ = ':';
+    *o++ = (char)('0' + s / 10);
+    *o++ = (char)('0' + s % 10);
+    memcpy(o, " GMT", 5);
+}
+
+int ds_http_date_parse(const char *s, int64_t *secs)
+{
+    /* "Sun, 06 Nov 1994 08:49:37 GMT": 29 characters exactly */
+    if (strlen(s) != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
+        s[16] != ' ' || s[19] != ':' || s[22] != ':' || strcmp(s + 25, " GMT") != 0)
+        return -1;
+    int wd = -1, m = -1;
+    for (int i = 0; i < 7; i++)
+        if (memcmp(s, wdays[i], 3) == 0)
+            wd = i;
+    for (int i = 0; i < 12; i++)
+        if (memcmp(s + 8, months[i], 3) == 0)
+            m = i + 1;
+    const char *p = s + 5;
+    int d, y, h, mi, sec;
+    if (wd < 0 || m < 0 || digits(&p, 2, &d) < 0)
+        return -1;
+    p = s + 12;
+    if (digits(&p, 4, &y) < 0)
+        return -1;
+    p = s + 17;
+    if (digits(&p, 2, &h) < 0)
+        return -1;
+    p = s + 20;
+    if (digits(&p, 2, &mi) < 0)
+        return -1;
+    p = s + 23;
+    if (digits(&p, 2, &sec) < 0)
+        return -1;
+    if (d < 1 || d > days_in_month(y, m) || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    if (sec == 60)
+        sec = 59;
+    int64_t days = days_from_civil(y, m, d);
+    if ((int)(((days % 7) + 7) % 7) != wd)
+        return -1; /* the day name must agree with the date */
+    *secs = days * 86400 + h * 3600 + mi * 60 + sec;
+    return 0;
+}
+
+long ds_z85_decode(const char *s, size_t n, unsigned char *out)
+{
+    static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+                                   "VWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+    if (n % 5)
+        return -1;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 5) {
+        uint64_t v = 0;
+        for (size_t k = 0; k < 5; k++) {
+            const char *c = s[i + k] ? strchr(alphabet, s[i + k]) : NULL;
+            if (!c)
+                return -1;
+            v = v * 85 + (uint64_t)(c - alphabet);
+        }
+        if (v > UINT32_MAX)
+            return -1;
+        out[o++] = (unsigned char)(v >> 24);
+        out[o++] = (unsigned char)(v >> 16);
+        out[o++] = (unsigned char)(v >> 8);
+        out[o++] = (unsigned char)v;
+    }
+    return (long)o;
+}

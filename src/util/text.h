@@ -26,6 +26,19 @@ int ds_time_parse(const char *s, int64_t *ms);
 /* Formats as 2027-01-01T00:00:00.000Z into out (at least 32 bytes). */
 void ds_time_format(int64_t ms, char *out, size_t outsz);
 
+/* HTTP dates (RFC 9110 IMF-fixdate, always GMT): "Sun, 06 Nov 1994
+ * 08:49:37 GMT".  Formats seconds since the epoch into out (at least 30
+ * bytes).  The parser accepts exactly that form (the obsolete RFC 850 and
+ * asctime forms are not accepted); returns 0 and seconds, or -1. */
+#define DS_HTTP_DATE_LEN 30
+void ds_http_date_format(int64_t secs, char out[DS_HTTP_DATE_LEN]);
+int ds_http_date_parse(const char *s, int64_t *secs);
+
+/* Z85 (ZeroMQ RFC 32): n characters (a multiple of 5) into n/5*4 bytes.
+ * Returns the number of bytes, or -1 for a length that is not a multiple
+ * of 5, a character outside the alphabet, or a group above 2^32-1. */
+long ds_z85_decode(const char *s, size_t n, unsigned char *out);
+
 /* Lower-case hex of n bytes; out must hold 2n+1. */
 void ds_hex_encode(const unsigned char *in, size_t n, char *out);
 /* Decodes exactly 2n hex digits; returns 0 or -1. */

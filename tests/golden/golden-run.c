@@ -221,7 +221,7 @@ static void vars_clear(void)
 /* templates: @CONFDIR@, @TMPDIR@, {{NAME}}, {{=NAME}}, {{repeat N TEXT}},
  * {{hex HH..}}                                                          */
 
-static const char *g_confdir, *g_tmpdir;
+static const char *g_confdir, *g_tmpdir, *g_shared, *g_conf;
 
 enum { SEG_LIT, SEG_CAP };
 typedef struct {
@@ -294,6 +294,26 @@ static int compile(const char *t, int allow_cap, segs *out, char *why, size_t wh
         if (*p == '@' && strncmp(p, "@TMPDIR@", 8) == 0) {
             s_puts(segs_lit(out), g_tmpdir);
             p += 8;
+            continue;
+        }
+        if (*p == '@' && strncmp(p, "@SHARED@", 8) == 0) {
+            if (!g_shared) {
+                snprintf(why, whysz, "@SHARED@ is used but DS_SHARED is not set or missing");
+                segs_free(out);
+                return -1;
+            }
+            s_puts(segs_lit(out), g_shared);
+            p += 8;
+            continue;
+        }
+        if (*p == '@' && strncmp(p, "@CONF@", 6) == 0) {
+            if (!g_conf) {
+                snprintf(why, whysz, "@CONF@ is used but the request has no config");
+                segs_free(out);
+                return -1;
+            }
+            s_puts(segs_lit(out), g_conf);
+            p += 6;
             continue;
         }
         if (p[0] != '{' || p[1] != '{') {
@@ -509,6 +529,11 @@ typedef struct {
     size_t nunset;
     char *args[MAX_ITEMS];
     size_t nargs;
+    char *program;  /* environment variable naming the program, or NULL */
+    /* files to make before the request runs: kind 'd', 'f' or 'l' */
+    char setup_kind[MAX_ITEMS];
+    char *setup_path[MAX_ITEMS], *setup_arg[MAX_ITEMS];
+    size_t nsetup;
     str body;
     int have_body;
     char *now;
@@ -546,6 +571,9 @@ static void req_free(request *r)
         free(r->unset[i]);
     for (size_t i = 0; i < r->nargs; i++)
         free(r->args[i]);
+    free(r->program);
+    for (size_t i = 0; i < r->nsetup; i++)
+        free(r->setup_path[i]), free(r->setup_arg[i]);
     s_free(&r->body);
     free(r->now);
     free(r->status);
@@ -598,6 +626,8 @@ static void req_copy(request *d, const request *s)
     for (size_t i = 0; i < s->nargs; i++)
         d->args[i] = dupn(s->args[i]);
     d->nargs = s->nargs;
+    d->program = dupn(s->program);
+    /* setup directives are refused in the defaults: nothing to copy */
     str_copy(&d->body, &s->body);
     d->have_body = s->have_body;
     d->now = dupn(s->now);
@@ -723,6 +753,32 @@ static int directive(request *r, const char *key, const char *v, const char *fil
         return push(r->unset, &r->nunset, v, file, line);
     } else if (strcmp(key, "arg") == 0) {
         return push(r->args, &r->nargs, v, file, line);
+    } else if (strcmp(key, "program") == 0) {
+        int ok = *v && !isdigit((unsigned char)*v);
+        for (const char *c = v; ok && *c; c++)
+            ok = isupper((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_';
+        if (!ok)
+            return parse_error(file, line, "program takes the name of an environment "
+                                           "variable holding the program (e.g. DS_ADMIN)");
+        set_str(&r->program, v);
+    } else if (strcmp(key, "make-dir") == 0 || strcmp(key, "make-file") == 0 ||
+               strcmp(key, "make-symlink") == 0) {
+        if (!r->name)
+            return parse_error(file, line, "%s belongs in a request, not in the defaults", key);
+        const char *sp = strchr(v, ' ');
+        char kind = key[5] == 'd' ? 'd' : key[5] == 'f' ? 'f' : 'l';
+        if (!*v || v[0] == ' ' || (kind == 'd' && sp) || (kind == 'l' && (!sp || !sp[1])))
+            return parse_error(file, line, "expected 'make-dir PATH', 'make-file PATH [TEXT]' "
+                                           "or 'make-symlink PATH TARGET'");
+        if (r->nsetup == MAX_ITEMS)
+            return parse_error(file, line, "too many make-* lines (max %d)", MAX_ITEMS);
+        size_t pn = sp ? (size_t)(sp - v) : strlen(v);
+        r->setup_kind[r->nsetup] = kind;
+        r->setup_path[r->nsetup] = xmalloc(pn + 1);
+        memcpy(r->setup_path[r->nsetup], v, pn);
+        r->setup_path[r->nsetup][pn] = '\0';
+        r->setup_arg[r->nsetup] = xstrdup(sp ? sp + 1 : "");
+        r->nsetup++;
     } else if (strcmp(key, "body") == 0 || strcmp(key, "body-line") == 0) {
         s_puts(&r->body, v);
         if (key[4] == '-')
@@ -749,6 +805,9 @@ static int directive(request *r, const char *key, const char *v, const char *fil
     } else if (strcmp(key, "expect-body") == 0) {
         s_puts(&r->exp_body, v);
         s_puts(&r->exp_body, "\n");
+        r->have_exp_body = 1;
+    } else if (strcmp(key, "expect-body-raw") == 0) {
+        s_puts(&r->exp_body, v);
         r->have_exp_body = 1;
     } else if (strcmp(key, "expect-empty-body") == 0) {
         s_free(&r->exp_body);
@@ -894,6 +953,16 @@ static int copy_conf(const char *name, char *why, size_t whysz)
         } else if (strncmp(t.d + i, "@TMPDIR@", 8) == 0) {
             s_puts(&o, g_tmpdir);
             i += 8;
+        } else if (strncmp(t.d + i, "@SHARED@", 8) == 0) {
+            if (!g_shared) {
+                snprintf(why, whysz, "config template %.300s uses @SHARED@ but DS_SHARED is "
+                                     "not set or missing", src);
+                s_free(&t);
+                s_free(&o);
+                return -1;
+            }
+            s_puts(&o, g_shared);
+            i += 8;
         } else {
             s_add(&o, t.d + i, 1);
             i++;
@@ -912,21 +981,99 @@ static int copy_conf(const char *name, char *why, size_t whysz)
     return 0;
 }
 
+/* Removes a tree without following symbolic links. */
+static void remove_tree(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) < 0)
+        return;
+    if (S_ISDIR(sb.st_mode)) {
+        DIR *d = opendir(path);
+        if (d) {
+            struct dirent *e;
+            while ((e = readdir(d))) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                    continue;
+                char p[4096];
+                snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+                remove_tree(p);
+            }
+            closedir(d);
+        }
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
 static void remove_tmpdir(const char *dir)
 {
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char p[4096];
-            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
+    remove_tree(dir);
+}
+
+/* make-dir, make-file, make-symlink: only below the temporary directory.
+ * Files get a fixed modification time, so Last-Modified compares. */
+#define MADE_MTIME 1767225600 /* 2026-01-01T00:00:00Z */
+
+static int mkdirs(char *path, char *why, size_t whysz)
+{
+    for (char *s = path + strlen(g_tmpdir) + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        int rc = mkdir(path, 0755);
+        *s = '/';
+        if (rc < 0 && errno != EEXIST) {
+            snprintf(why, whysz, "mkdir for %.300s: %s", path, strerror(errno));
+            return -1;
         }
-        closedir(d);
     }
-    rmdir(dir);
+    return 0;
+}
+
+static int run_setup(const request *r, char *why, size_t whysz)
+{
+    for (size_t i = 0; i < r->nsetup; i++) {
+        str path, arg;
+        if (expand(r->setup_path[i], &path, why, whysz) < 0)
+            return -1;
+        if (expand(r->setup_arg[i], &arg, why, whysz) < 0) {
+            s_free(&path);
+            return -1;
+        }
+        size_t tl = strlen(g_tmpdir);
+        int rc = 0;
+        if (path.n <= tl + 1 || strncmp(path.d, g_tmpdir, tl) != 0 || path.d[tl] != '/' ||
+            strstr(path.d, "/../") || strstr(path.d, "/./") || memchr(path.d, '\0', path.n)) {
+            snprintf(why, whysz, "make-*: %.300s is not a path below @TMPDIR@", path.d);
+            rc = -1;
+        } else if (r->setup_kind[i] == 'd') {
+            s_puts(&path, "/");
+            rc = mkdirs(path.d, why, whysz);
+        } else if ((rc = mkdirs(path.d, why, whysz)) == 0 && r->setup_kind[i] == 'l') {
+            unlink(path.d);
+            if (symlink(arg.d, path.d) < 0) {
+                snprintf(why, whysz, "symlink %.300s: %s", path.d, strerror(errno));
+                rc = -1;
+            }
+        } else if (rc == 0) {
+            int fd = open(path.d, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+            int ok = fd >= 0 && (arg.n == 0 || write(fd, arg.d, arg.n) == (ssize_t)arg.n);
+            struct timespec ts[2] = {{MADE_MTIME, 0}, {MADE_MTIME, 0}};
+            ok = ok && futimens(fd, ts) == 0;
+            if (fd >= 0 && close(fd) != 0)
+                ok = 0;
+            if (!ok) {
+                snprintf(why, whysz, "make-file %.300s: %s", path.d, strerror(errno));
+                rc = -1;
+            }
+        }
+        s_free(&path);
+        s_free(&arg);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1000,11 +1147,23 @@ static int build(const request *r, char *binary, char ***argvp, char ***envp, st
     char **argv = xmalloc((r->nargs + 4) * sizeof *argv), **env = NULL;
     size_t na = 0, ne = 0;
     str conf = {0}, tmp;
-    argv[na++] = xstrdup(binary);
+    const char *prog = binary;
+    if (r->program && !(prog = getenv(r->program))) {
+        argv[0] = NULL;
+        *argvp = argv;
+        env = xmalloc(sizeof *env);
+        env[0] = NULL;
+        *envp = env;
+        snprintf(why, whysz, "program: the environment variable %s is not set", r->program);
+        return -1;
+    }
+    argv[na++] = xstrdup(prog);
     env = xmalloc(sizeof *env);
     env[0] = NULL;
     int rc = -1;
     env_nul = 0;
+    free((char *)g_conf);
+    g_conf = NULL;
 
     if (r->conf) {
         if (copy_conf(r->conf, why, whysz) < 0)
@@ -1016,7 +1175,9 @@ static int build(const request *r, char *binary, char ***argvp, char ***envp, st
         if (expand(r->conf_path, &conf, why, whysz) < 0)
             goto out;
     }
-    if (conf.d && !r->conf_env) {
+    if (conf.d)
+        g_conf = xstrdup(conf.d);
+    if (conf.d && !r->conf_env && !r->program) {
         argv[na++] = xstrdup("-c");
         argv[na++] = xstrdup(conf.d);
     }
@@ -1428,8 +1589,12 @@ static int run_file(char *binary, const char *file, int *passed, int *failed)
     const char *td = getenv("TMPDIR");
     char tmpl[4096];
     snprintf(tmpl, sizeof tmpl, "%s/golden.XXXXXX", td && *td ? td : "/tmp");
-    char *tmpdir = mkdtemp(tmpl);
+    char *made = mkdtemp(tmpl);
+    /* resolved, so that it reads as the server's realpath() of it would */
+    char *tmpdir = made ? realpath(made, NULL) : NULL;
     if (!tmpdir) {
+        if (made)
+            rmdir(made);
         printf("FAIL %s (cannot create a temporary directory: %s)\n", file, strerror(errno));
         (*failed)++;
         for (size_t i = 0; i < n; i++)
@@ -1447,7 +1612,8 @@ static int run_file(char *binary, const char *file, int *passed, int *failed)
         memset(&res, 0, sizeof res);
         s_free(&fails);
         char why[512];
-        if (build(r, binary, &argv, &envp, &in, why, sizeof why) < 0) {
+        if (build(r, binary, &argv, &envp, &in, why, sizeof why) < 0 ||
+            run_setup(r, why, sizeof why) < 0) {
             failf("%s:%d: %s", r->file, r->line, why);
         } else {
             run(argv, envp, &in, &res);
@@ -1477,6 +1643,7 @@ static int run_file(char *binary, const char *file, int *passed, int *failed)
     }
     free(reqs);
     remove_tmpdir(tmpdir);
+    free(tmpdir);
     vars_clear();
     return 0;
 }
@@ -1495,11 +1662,21 @@ int main(int argc, char **argv)
         return 99;
     }
     g_confdir = confdir;
+    /* @SHARED@: the shared inputs (fixture tables), absolute; a case that
+     * uses it fails when they are missing */
+    char *shared = NULL;
+    const char *sh = getenv("DS_SHARED");
+    if (sh && *sh && !(shared = realpath(sh, NULL)))
+        fprintf(stderr, "golden-run: DS_SHARED=%s: %s (@SHARED@ unavailable)\n", sh,
+                strerror(errno));
+    g_shared = shared;
     int passed = 0, failed = 0;
     for (int i = 3; i < argc; i++)
         run_file(argv[1], argv[i], &passed, &failed);
     s_free(&fails);
     free(confdir);
+    free(shared);
+    free((char *)g_conf);
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -8,6 +8,7 @@
 #   ds_track PID...         kill PID on exit, whatever happens
 #   ds_write_conf FILE      a server config with two shares, two recipients
 #   ds_spawn_fcgi CONF      start the server through etc/spawn-fcgi.sh
+#   ds_nginx_start          nginx from the sample site (for ds_listen_retry)
 #   ds_stop_fcgi            SIGTERM each child, check each one exits
 #   ds_wait_gone PID        wait (bounded) until PID has exited
 #   ds_http METHOD URL [TOKEN] [CURL-ARGS...]   one request; sets HTTP_STATUS,
@@ -257,6 +258,21 @@ ds_spawn_fcgi() {
     ds_track $FCGI_PIDS
 }
 
+# ds_stop_fcgi: SIGTERM each process of the pool; 0 when all have exited
+# (within 10 s each).  The socket and pid file go too, for a new pool.
+ds_stop_fcgi() {
+    for ds_p in $FCGI_PIDS; do
+        kill -TERM "$ds_p" 2>/dev/null
+    done
+    ds_rc=0
+    for ds_p in $FCGI_PIDS; do
+        ds_wait_gone "$ds_p" 100 || ds_rc=1
+    done
+    [ "$ds_rc" -ne 0 ] || rm -f "$STATE/fcgi.pid" "$STATE/ds.sock"
+    ds_untrack_gone
+    return "$ds_rc"
+}
+
 # ds_http METHOD URL [TOKEN] [CURL-ARGS...]
 ds_http() {
     ds_m=$1
@@ -292,6 +308,62 @@ ds_header() {
 }
 
 ds_body() { cat "$STATE/body"; }
+
+# ---- nginx from the sample ------------------------------------------------
+
+# ds_nginx_write_conf: $STATE/site.conf is etc/nginx/delta-sharing.conf with
+# its listen and fastcgi_pass lines pointed at $PORT and $STATE/ds.sock, and
+# nothing else changed, unless NGINX_SITE_SED holds one more sed expression
+# that changes exactly NGINX_SITE_EXTRA more lines (default 0); nginx.conf
+# adds global settings and temp paths under $STATE, and a second server that
+# answers the start-up ping ($PING).
+ds_nginx_write_conf() {
+    set -- -e "s|^\([[:space:]]*\)listen[[:space:]].*;|\1listen 127.0.0.1:$PORT;|" \
+        -e "s|unix:/run/delta-sharing/fcgi.sock;|unix:$STATE/ds.sock;|"
+    [ -z "${NGINX_SITE_SED:-}" ] || set -- "$@" -e "$NGINX_SITE_SED"
+    sed "$@" "$top_srcdir/etc/nginx/delta-sharing.conf" >"$STATE/site.conf"
+    # exactly those lines differ from the sample
+    ds_n=$(diff "$top_srcdir/etc/nginx/delta-sharing.conf" "$STATE/site.conf" | grep -c '^>')
+    [ "$ds_n" = $((2 + ${NGINX_SITE_EXTRA:-0})) ] ||
+        ds_hard_error "the sample's listen/fastcgi_pass lines (or the lines NGINX_SITE_SED" \
+            "changes) were not found: $ds_n lines changed"
+    cat >"$STATE/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $STATE/nginx.pid;
+error_log $STATE/nginx-error.log notice;
+${RUN_USER:+user $RUN_USER $RUN_GROUP;}
+events { worker_connections 64; }
+http {
+    access_log $STATE/nginx-access.log;
+    client_body_temp_path $STATE/client_body;
+    fastcgi_temp_path $STATE/fastcgi;
+    proxy_temp_path $STATE/proxy;
+    uwsgi_temp_path $STATE/uwsgi;
+    scgi_temp_path $STATE/scgi;
+    include $STATE/site.conf;
+    server {
+        listen 127.0.0.1:$PORT;
+        server_name ping.invalid;
+        location = /ping { return 200 "$PING"; }
+    }
+}
+EOF
+}
+
+# ds_nginx_start: writes the config and starts nginx in the background
+# (SERVER_PID, SERVER_ERRLOG), for ds_listen_retry.
+ds_nginx_start() {
+    ds_nginx_write_conf
+    SERVER_ERRLOG=$STATE/nginx-error.log
+    : >"$SERVER_ERRLOG"
+    ds_ngx=$(command -v nginx)
+    set -- -p "$STATE/" -c "$STATE/nginx.conf"
+    # -e: the error log before the config is read (nginx >= 1.19.5)
+    "$ds_ngx" -h 2>&1 | grep -q -- '-e filename' && set -- -e "$SERVER_ERRLOG" "$@"
+    "$ds_ngx" "$@" </dev/null >>"$SERVER_ERRLOG" 2>&1 &
+    SERVER_PID=$!
+}
 
 # ---- the catalog every front-server test serves -----------------------
 

@@ -64,7 +64,7 @@ static const char good_conf[] =
     "table.location = s3://bucket/path/t1\n"
     "table.history = true\n"
     "table.name = t2\n"
-    "table.location = \"file:///srv/delta/t 2\"\n"
+    "table.location = \"s3://bucket/delta/t 2\"\n"
     "table.id = my-explicit-table-id\n"
     "table.history = off\n"
     "schema.name = s2\n"
@@ -129,7 +129,7 @@ START_TEST(good_config)
     ck_assert_str_eq(t1->location, "s3://bucket/path/t1");
     ck_assert_int_eq(t1->history, 1);
     ck_assert_str_eq(t2->name, "t2");
-    ck_assert_str_eq(t2->location, "file:///srv/delta/t 2");
+    ck_assert_str_eq(t2->location, "s3://bucket/delta/t 2");
     ck_assert_int_eq(t2->history, 0);
     ck_assert_str_eq(t3->name, "t3");
     ck_assert_str_eq(t3->location, "gs://b/t3#frag"); /* '#' not after a space */
@@ -212,7 +212,7 @@ START_TEST(derived_ids_stable)
         "share.comment = different\n"
         "schema.name = s1\n"
         "table.name = T1\n"
-        "table.location = file:///elsewhere\n";
+        "table.location = s3://elsewhere/t\n";
     ds_error err;
     ds_catalog *c1 = parse("good.conf", good_conf, &err);
     ck_assert_ptr_nonnull(c1);
@@ -279,6 +279,47 @@ START_TEST(generation_tracks_text)
     ds_catalog_free(c1);
     ds_catalog_free(c2);
     ds_catalog_free(c3);
+}
+END_TEST
+
+/* file-offload: the three modes; the prefix loses trailing slashes. */
+START_TEST(file_offload_values)
+{
+    static const struct {
+        const char *text;
+        ds_offload mode;
+        const char *prefix;
+    } c[] = {
+        {"endpoint = https://h\n", DS_OFFLOAD_NONE, NULL},
+        {"endpoint = https://h\nfile-offload = none\n", DS_OFFLOAD_NONE, NULL},
+        {"endpoint = https://h\nfile-offload = x-sendfile\n", DS_OFFLOAD_X_SENDFILE, NULL},
+        {"file-offload-prefix = /_ds-files/v1.0~x//\nendpoint = https://h\n"
+         "file-offload = x-accel-redirect\n", DS_OFFLOAD_X_ACCEL, "/_ds-files/v1.0~x"},
+        {"endpoint = https://h\nfile-offload = x-accel-redirect\nfile-offload-prefix = /f\n",
+         DS_OFFLOAD_X_ACCEL, "/f"},
+    };
+    for (size_t i = 0; i < N_ELEMS(c); i++) {
+        ds_error err;
+        ds_catalog *cat = parse("o.conf", c[i].text, &err);
+        ck_assert_msg(cat != NULL, "%s", err.message);
+        ck_assert_int_eq(cat->file_offload, c[i].mode);
+        if (c[i].prefix)
+            ck_assert_str_eq(cat->file_offload_prefix, c[i].prefix);
+        else
+            ck_assert_ptr_null(cat->file_offload_prefix);
+        ds_buf out;
+        ds_buf_init(&out, 1 << 20);
+        ck_assert_int_eq(ds_catalog_describe(cat, &out), 0);
+        char want[128];
+        snprintf(want, sizeof want, "\nfile-offload %s%s%s\n",
+                 c[i].mode == DS_OFFLOAD_X_ACCEL      ? "x-accel-redirect"
+                 : c[i].mode == DS_OFFLOAD_X_SENDFILE ? "x-sendfile"
+                                                      : "none",
+                 c[i].prefix ? " " : "", c[i].prefix ? c[i].prefix : "");
+        ck_assert_msg(strstr(out.data, want) != NULL, "'%s' lacks '%s'", out.data, want);
+        ds_buf_free(&out);
+        ds_catalog_free(cat);
+    }
 }
 END_TEST
 
@@ -464,6 +505,41 @@ static const struct bad_case bad_cases[] = {
      "bad value for link-key-file: 'relative/key' (expected an absolute path)"},
     {EP "link-key-file = @EXACT32@\nlink-key-file = @EXACT32@\n", 3,
      "duplicate key link-key-file"},
+    /* a table on local disk needs the key: reported at its location */
+    {EP SH "table.name = t\ntable.id = x\ntable.location = file:///srv/t\n", 6,
+     "table.location: a table on local disk needs link-key-file to sign its links (create "
+     "one with 'delta-sharing-admin keygen -o FILE')"},
+    {EP SH "table.name = t\ntable.location = s3://b/t\ntable.name = u\n"
+           "table.location = file:///srv/u\ntable.name = v\ntable.location = file:///srv/v\n",
+     7, "table.location: a table on local disk needs link-key-file"},
+    {EP "share.name = b\nschema.name = s\ntable.name = t\ntable.location = s3://b/t\n"
+        "share.name = c\nschema.name = s\ntable.name = t\ntable.location = file:///t\n",
+     9, "table.location: a table on local disk needs link-key-file"},
+    /* file-offload and its prefix */
+    {EP "file-offload = sendfile\n", 2,
+     "bad value for file-offload: 'sendfile' (expected none, x-accel-redirect or x-sendfile)"},
+    {EP "file-offload = X-Sendfile\n", 2, "bad value for file-offload: 'X-Sendfile'"},
+    {EP "file-offload = none\nfile-offload = none\n", 3, "duplicate key file-offload"},
+    {EP "file-offload = x-accel-redirect\nurl-ttl = 60\n", 2,
+     "file-offload = x-accel-redirect needs file-offload-prefix (the URI of the internal "
+     "nginx location that maps to the file system)"},
+    {EP "file-offload-prefix = /_files\nfile-offload = x-sendfile\n", 2,
+     "file-offload-prefix is used only with file-offload = x-accel-redirect"},
+    {EP "file-offload-prefix = /_files\n", 2,
+     "file-offload-prefix is used only with file-offload = x-accel-redirect"},
+    {EP "file-offload-prefix = _files\n", 2,
+     "bad value for file-offload-prefix: '_files' (expected the URI of an internal location, "
+     "such as /_delta_sharing_files"},
+    {EP "file-offload-prefix = /\n", 2, "bad value for file-offload-prefix: '/'"},
+    {EP "file-offload-prefix = //\n", 2, "bad value for file-offload-prefix: '//'"},
+    {EP "file-offload-prefix = \"/a b\"\n", 2, "bad value for file-offload-prefix: '/a b'"},
+    {EP "file-offload-prefix = /a//b\n", 2, "bad value for file-offload-prefix: '/a//b'"},
+    {EP "file-offload-prefix = /a/../b\n", 2, "bad value for file-offload-prefix: '/a/../b'"},
+    {EP "file-offload-prefix = /a/./b\n", 2, "bad value for file-offload-prefix: '/a/./b'"},
+    {EP "file-offload-prefix = /..\n", 2, "bad value for file-offload-prefix: '/..'"},
+    {EP "file-offload-prefix = /a?b\n", 2, "bad value for file-offload-prefix: '/a?b'"},
+    {EP "file-offload-prefix = /a%2Fb\n", 2, "bad value for file-offload-prefix: '/a%2Fb'"},
+    {EP "file-offload-prefix = /a\\b\n", 2, "bad value for file-offload-prefix"},
     /* syntax */
     {EP "share.name a\n", 2, "expected 'key = value', got 'share.name a'"},
     {EP "= a\n", 2, "missing key before '='"},
@@ -541,6 +617,10 @@ START_TEST(bad_input_fixtures_sound)
             "table.location = s3://b/u\n",
         EP "link-key-file = @EXACT32@\n",
         EP "share.name = a\nshare.id = X1\nshare.name = b\nshare.id = X2\n",
+        EP "link-key-file = @EXACT32@\n" SH "table.name = t\ntable.id = x\n"
+           "table.location = file:///srv/t\n",
+        EP "file-offload = x-accel-redirect\nfile-offload-prefix = /_files\n",
+        EP "file-offload = x-sendfile\n",
     };
     for (size_t i = 0; i < N_ELEMS(ok); i++) {
         char *text = subst_paths(ok[i]);
@@ -655,7 +735,7 @@ START_TEST(describe)
                                            "expires=2028-01-01T00:00:00.000Z shares=Alpha,beta\n"));
     ck_assert_ptr_nonnull(strstr(out.data, "recipient everyone tokens=1 expires=never shares=*\n"));
     ck_assert_ptr_nonnull(strstr(out.data, "    table Alpha.S1.t2 id=my-explicit-table-id "
-                                           "history=false location=file:///srv/delta/t 2\n"));
+                                           "history=false location=s3://bucket/delta/t 2\n"));
     ds_buf_free(&out);
     ds_catalog_free(c);
 }
@@ -667,6 +747,7 @@ static Suite *config_suite(void)
     TCase *tc = tcase_create("good");
     tcase_add_test(tc, good_config);
     tcase_add_test(tc, derived_ids_stable);
+    tcase_add_test(tc, file_offload_values);
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, generation_tracks_text);
     tcase_add_test(tc, link_key_file_good);

@@ -51,6 +51,7 @@
 
 static const char conf_template[] =
     "endpoint = https://sharing.example.com/delta-sharing\n"
+    "link-key-file = @KEYFILE@\n"
     "share.name = alpha\n"
     "share.id = " ID_ALPHA "\n"
     "share.comment = First share\n"
@@ -103,6 +104,9 @@ static const char conf_template[] =
     "recipient.token-sha256 = @H_STAR@\n"
     "recipient.shares = *\n";
 
+/* link-key-file for the file:// table: written by main() for the whole run */
+static char key_path[256];
+
 static ds_server *srv;
 static char last_log[4096];
 static int nlogs;
@@ -120,13 +124,15 @@ static char *conf_text(const char *extra)
     static const char *const toks[] = {TOK_ACME, TOK_ACME2, TOK_OTHER, TOK_OLD,
                                        TOK_TEMP_OLD, TOK_TEMP_NEW, TOK_STAR};
     static const char *const marks[] = {"@H_ACME@", "@H_ACME2@", "@H_OTHER@", "@H_OLD@",
-                                        "@H_TEMP_OLD@", "@H_TEMP_NEW@", "@H_STAR@"};
+                                        "@H_TEMP_OLD@", "@H_TEMP_NEW@", "@H_STAR@",
+                                        "@KEYFILE@"};
     char hex[N_ELEMS(toks)][65];
-    const char *vals[N_ELEMS(toks)];
+    const char *vals[N_ELEMS(marks)];
     for (size_t i = 0; i < N_ELEMS(toks); i++) {
         tu_sha256_hex(toks[i], hex[i]);
         vals[i] = hex[i];
     }
+    vals[N_ELEMS(toks)] = key_path;
     char *t = tu_subst(conf_template, marks, vals, N_ELEMS(marks));
     char *full = malloc(strlen(t) + strlen(extra) + 1);
     ck_assert_ptr_nonnull(full);
@@ -1912,5 +1918,14 @@ static Suite *http_suite(void)
 
 int main(void)
 {
-    return tu_run(http_suite());
+    const char *dir = getenv("TMPDIR");
+    snprintf(key_path, sizeof key_path, "%s/ds-unit-key-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(key_path);
+    if (fd < 0 || write(fd, "0123456789abcdef0123456789abcdef", 32) != 32 || close(fd) != 0) {
+        perror(key_path);
+        return EXIT_FAILURE;
+    }
+    int rc = tu_run(http_suite());
+    unlink(key_path);
+    return rc;
 }

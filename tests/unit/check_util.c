@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -847,6 +848,137 @@ START_TEST(grow_doubles_and_refuses_overflow)
 }
 END_TEST
 
+/* ====================================================================
+ * Z85 (ZeroMQ RFC 32) and HTTP dates
+ * ================================================================== */
+
+static const struct {
+    const char *text;
+    const char *hex; /* NULL: refused */
+} z85_cases[] = {
+    {"HelloWorld", "864fd26fb559f75b"}, /* the RFC's own test vector */
+    {"", ""},
+    {"00000", "00000000"},
+    {"%nSc0", "ffffffff"},               /* the largest group */
+    {"%nSc1", NULL},                     /* 2^32: one past it */
+    {"#####", NULL},                     /* 85^5 - 1 */
+    {"Hello", "864fd26f"},
+    {"HelloWorl", NULL},                 /* not a multiple of 5 */
+    {"Hello World", NULL},
+    {"Hell\"", NULL},                    /* '"' is not in the alphabet */
+    {"Hell ", NULL},
+    {"Hell~", NULL},
+    {"Hell,", NULL},
+    {"Hell\\", NULL},
+    {"0X9F0q2<2yJ-f)Gm2!e0", "0229ec3d510044e18e53702d448da8da"}, /* a DV id */
+};
+
+START_TEST(z85_decode)
+{
+    const char *t = z85_cases[_i].text;
+    unsigned char out[64];
+    memset(out, 0xee, sizeof out);
+    long n = ds_z85_decode(t, strlen(t), out);
+    if (!z85_cases[_i].hex) {
+        ck_assert_int_eq(n, -1);
+        return;
+    }
+    ck_assert_int_eq(n, (long)strlen(z85_cases[_i].hex) / 2);
+    char hex[130];
+    ds_hex_encode(out, (size_t)n, hex);
+    ck_assert_str_eq(hex, z85_cases[_i].hex);
+    ck_assert_uint_eq(out[n], 0xee); /* nothing written past the end */
+}
+END_TEST
+
+START_TEST(z85_embedded_nul)
+{
+    /* a NUL inside the counted length is not an alphabet character */
+    unsigned char out[8];
+    ck_assert_int_eq(ds_z85_decode("Hel\0o", 5, out), -1);
+    /* every alphabet character decodes to its index */
+    static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+                                   "VWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+    for (int i = 0; i < 85; i++) {
+        char g[6] = {'0', '0', '0', '0', alphabet[i], 0};
+        ck_assert_int_eq(ds_z85_decode(g, 5, out), 4);
+        ck_assert_uint_eq(out[0] | out[1] | out[2], 0);
+        ck_assert_uint_eq(out[3], (unsigned)i);
+    }
+}
+END_TEST
+
+static const struct {
+    int64_t secs;
+    const char *text;
+} http_date_cases[] = {
+    {784111777, "Sun, 06 Nov 1994 08:49:37 GMT"}, /* RFC 9110's example */
+    {0, "Thu, 01 Jan 1970 00:00:00 GMT"},
+    {951782400, "Tue, 29 Feb 2000 00:00:00 GMT"},
+    {1767225599, "Wed, 31 Dec 2025 23:59:59 GMT"},
+    {1767225600, "Thu, 01 Jan 2026 00:00:00 GMT"},
+    {253402300799, "Fri, 31 Dec 9999 23:59:59 GMT"},
+};
+
+START_TEST(http_date_round_trip)
+{
+    char out[DS_HTTP_DATE_LEN];
+    ds_http_date_format(http_date_cases[_i].secs, out);
+    ck_assert_str_eq(out, http_date_cases[_i].text);
+    int64_t back = -1;
+    ck_assert_int_eq(ds_http_date_parse(out, &back), 0);
+    ck_assert_int_eq(back, http_date_cases[_i].secs);
+}
+END_TEST
+
+static const char *const bad_http_dates[] = {
+    "",
+    "Sun, 06 Nov 1994 08:49:37 UTC",
+    "Sunday, 06-Nov-94 08:49:37 GMT", /* RFC 850: obsolete, not accepted */
+    "Sun Nov  6 08:49:37 1994",       /* asctime: likewise */
+    "Mon, 06 Nov 1994 08:49:37 GMT",  /* wrong day name */
+    "Sun, 31 Nov 1994 08:49:37 GMT",  /* no such day */
+    "Sun, 06 Nov 1994 24:00:00 GMT",
+    "Sun, 06 Nov 1994 08:60:00 GMT",
+    "Sun, 06 Xyz 1994 08:49:37 GMT",
+    "Sun, 6 Nov 1994 08:49:37 GMT",
+    "Sun, 06 Nov 1994 08:49:37 GMT ",
+    " Sun, 06 Nov 1994 08:49:37 GMT",
+    "Sun, 06 Nov 19a4 08:49:37 GMT",
+    "sun, 06 nov 1994 08:49:37 gmt",
+};
+
+START_TEST(http_date_refused)
+{
+    int64_t v = 42;
+    ck_assert_int_eq(ds_http_date_parse(bad_http_dates[_i], &v), -1);
+    ck_assert_int_eq(v, 42);
+}
+END_TEST
+
+START_TEST(http_date_every_day)
+{
+    /* every day of 1999..2101 agrees with gmtime, and parses back */
+    for (int64_t s = 915148800; s < 4133980800; s += 86400 + 3661) {
+        char out[DS_HTTP_DATE_LEN], want[64];
+        ds_http_date_format(s, out);
+        time_t t = (time_t)s;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static const char *const mo[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        snprintf(want, sizeof want, "%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday],
+                 tm.tm_mday, mo[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                 tm.tm_sec);
+        ck_assert_str_eq(out, want);
+        int64_t back;
+        ck_assert_int_eq(ds_http_date_parse(out, &back), 0);
+        ck_assert_int_eq(back, s);
+    }
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -879,6 +1011,14 @@ static Suite *util_suite(void)
     tc = tcase_create("time");
     tcase_add_loop_test(tc, time_parse, 0, (int)N_ELEMS(time_cases));
     tcase_add_loop_test(tc, time_format, 0, (int)N_ELEMS(fmt_cases));
+    tcase_add_loop_test(tc, http_date_round_trip, 0, (int)N_ELEMS(http_date_cases));
+    tcase_add_loop_test(tc, http_date_refused, 0, (int)N_ELEMS(bad_http_dates));
+    tcase_add_test(tc, http_date_every_day);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("z85");
+    tcase_add_loop_test(tc, z85_decode, 0, (int)N_ELEMS(z85_cases));
+    tcase_add_test(tc, z85_embedded_nul);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("json");

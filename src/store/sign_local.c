@@ -1,0 +1,426 @@
+/* sign_local.c - links to this server's own /files/ endpoint for tables on
+ * local disk (see sign.h and doc/internals/links.md), and the paths of
+ * deletion vectors stored beside a table's data files.
+ *
+ * The link key (catalog.link_key, itself derived from link-key-file) is
+ * split with crypto_kdf into an encryption key and a nonce key.  The token
+ * is base64url(nonce || ciphertext), the signature base64url(tag): the
+ * XChaCha20-Poly1305 detached MAC over the sealed record.  Verifying is the
+ * AEAD check, which is constant time.
+ */
+#include "config.h"
+#include "store/sign.h"
+#include "catalog/catalog.h"
+#include "delta/actions.h"
+#include "delta/delta.h"
+#include "http/http.h"
+#include "util/text.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define LINK_VERSION 1
+#define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define HEAD_BYTES 9 /* version byte, expiry (int64, big-endian) */
+#define NFIELDS 6    /* root, relpath, recipient, share, schema, table */
+#define RAW_MAX (DS_LINK_TOKEN_MAX / 4 * 3)
+#define PLAIN_MAX (RAW_MAX - NONCE_BYTES)
+#define SIG_CHARS 22 /* 16 bytes in base64 without padding */
+#define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
+
+#define LINK_DENIED "This link is not valid, or it has expired."
+
+/* Bound into every MAC: a link cannot pass for any other sealed value. */
+static const unsigned char link_ad[] = "delta-sharing-fcgi /files/ link";
+
+struct link_keys {
+    unsigned char enc[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+    unsigned char nonce[crypto_generichash_KEYBYTES];
+};
+
+static void derive_keys(const ds_catalog *cat, struct link_keys *k)
+{
+    crypto_kdf_derive_from_key(k->enc, sizeof k->enc, 1, "ds-files", cat->link_key);
+    crypto_kdf_derive_from_key(k->nonce, sizeof k->nonce, 2, "ds-files", cat->link_key);
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+/* 0 when p (decoded, NUL-terminated) is a clean relative path: not empty,
+ * no leading or trailing '/', no empty, "." or ".." segment. */
+static int relpath_ok(const char *p)
+{
+    if (!*p)
+        return -1;
+    const char *s = p;
+    for (;;) {
+        const char *e = strchr(s, '/');
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+            return -1;
+        if (!e)
+            return 0;
+        s = e + 1;
+    }
+}
+
+/* A URI scheme ("file:", "s3:") at the start of p. */
+static int has_scheme(const char *p)
+{
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+        return 0;
+    for (p++; *p; p++) {
+        if (*p == ':')
+            return 1;
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.'))
+            return 0;
+    }
+    return 0;
+}
+
+/* The path part of an absolute file URI (file:///p, file://localhost/p,
+ * or Hadoop's file:/p), still encoded; NULL for any other URI. */
+static const char *file_uri_path(const char *uri)
+{
+    if (strncasecmp(uri, "file:", 5) != 0)
+        return NULL;
+    const char *p = uri + 5;
+    if (strncmp(p, "///", 3) == 0)
+        return p + 2;
+    if (strncasecmp(p, "//localhost/", 12) == 0)
+        return p + 11;
+    if (p[0] == '/' && p[1] != '/')
+        return p;
+    return NULL;
+}
+
+/* Length of the directory part of a file:/// root, without trailing
+ * slashes (but "/" for the file-system root). */
+static size_t root_dir_len(const char *root)
+{
+    const char *dir = root + 7; /* after "file://" */
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return n;
+}
+
+/* Decodes `path` (as the log writes it) into out (PLAIN_MAX + 1 bytes) as
+ * a path below the root directory dir[0..dlen).  Sets err on failure. */
+static ds_status object_relpath(const char *dir, size_t dlen, const char *path, char *out,
+                                ds_error *err)
+{
+    size_t n = strlen(path);
+    if (n == 0) {
+        ds_log_corrupt(err, "an empty file path");
+        return err->status;
+    }
+    if (n > PLAIN_MAX) {
+        ds_error_set(err, DS_ERR_UNSUPPORTED,
+                     "A file of this table has a path too long to be shared.");
+        ds_error_detail(err, "file path of %zu bytes", n);
+        return err->status;
+    }
+    if (has_scheme(path)) {
+        const char *enc = file_uri_path(path);
+        char full[PLAIN_MAX + 1];
+        if (!enc) {
+            ds_error_set(err, DS_ERR_UNSUPPORTED, "This table refers to files outside its "
+                                                  "location and cannot be shared.");
+            ds_error_detail(err, "file path %.300s is not below the table root", path);
+            return err->status;
+        }
+        if (ds_pct_decode(enc, strlen(enc), full, 0) < 0) {
+            ds_log_corrupt(err, "a file URI with a malformed percent-encoding: %.300s", path);
+            return err->status;
+        }
+        int under = dlen == 1 ? full[0] == '/'
+                              : strncmp(full, dir, dlen) == 0 && full[dlen] == '/';
+        if (!under) {
+            ds_error_set(err, DS_ERR_UNSUPPORTED, "This table refers to files outside its "
+                                                  "location and cannot be shared.");
+            ds_error_detail(err, "file path %.300s is not below the table root", path);
+            return err->status;
+        }
+        const char *below = full + (dlen == 1 ? 1 : dlen + 1);
+        memcpy(out, below, strlen(below) + 1);
+    } else if (ds_pct_decode(path, n, out, 0) < 0) {
+        ds_log_corrupt(err, "a file path with a malformed percent-encoding: %.300s", path);
+        return err->status;
+    }
+    if (relpath_ok(out) < 0) {
+        ds_log_corrupt(err, "a file path with an empty, '.' or '..' segment: %.300s", path);
+        return err->status;
+    }
+    return DS_OK;
+}
+
+/* ---- presign ------------------------------------------------------------ */
+
+static int put_field(unsigned char *pt, size_t *len, const char *s, int last)
+{
+    size_t n = strlen(s) + (last ? 0 : 1);
+    if (n > PLAIN_MAX - *len)
+        return -1;
+    memcpy(pt + *len, s, n); /* with its NUL separator, except the last */
+    *len += n;
+    return 0;
+}
+
+static ds_status local_presign(void *ctx, const char *root, const char *path, int64_t ttl_s,
+                               const ds_link_owner *owner, ds_buf *url, int64_t *expires_ms,
+                               ds_error *err)
+{
+    const ds_catalog *cat = ctx;
+    if (!cat->has_link_key || strncmp(root, "file:///", 8) != 0) {
+        ds_error_set(err, DS_ERR_INTERNAL, NULL);
+        ds_error_detail(err, cat->has_link_key ? "local signer for a non-local root"
+                                               : "local signer without link-key-file");
+        return err->status;
+    }
+    if (ttl_s <= 0 || ttl_s > INT64_C(10) * 366 * 86400) {
+        ds_error_set(err, DS_ERR_INTERNAL, NULL);
+        ds_error_detail(err, "link lifetime %lld s out of range", (long long)ttl_s);
+        return err->status;
+    }
+    size_t dlen = root_dir_len(root);
+    char rel[PLAIN_MAX + 1];
+    if (object_relpath(root + 7, dlen, path, rel, err) != DS_OK)
+        return err->status;
+
+    int64_t expires = ds_now_ms() + ttl_s * 1000;
+    unsigned char pt[PLAIN_MAX];
+    size_t pl = HEAD_BYTES;
+    pt[0] = LINK_VERSION;
+    for (int i = 0; i < 8; i++)
+        pt[1 + i] = (unsigned char)((uint64_t)expires >> (56 - 8 * i));
+    char rootn[8 + 4096 + 1];
+    int rn = snprintf(rootn, sizeof rootn, "file://%.*s", (int)dlen, root + 7);
+    static const ds_link_owner nobody = {"", "", "", ""};
+    if (!owner)
+        owner = &nobody;
+    const char *fields[NFIELDS] = {rootn, rel,
+                                   owner->recipient ? owner->recipient : "",
+                                   owner->share ? owner->share : "",
+                                   owner->schema ? owner->schema : "",
+                                   owner->table ? owner->table : ""};
+    int rc = rn < 0 || (size_t)rn >= sizeof rootn;
+    for (int i = 0; !rc && i < NFIELDS; i++)
+        rc = put_field(pt, &pl, fields[i], i == NFIELDS - 1);
+    if (rc) {
+        sodium_memzero(pt, sizeof pt);
+        ds_error_set(err, DS_ERR_UNSUPPORTED,
+                     "A file of this table has a path too long to be shared.");
+        ds_error_detail(err, "link record over %d bytes for %.200s", PLAIN_MAX, path);
+        return err->status;
+    }
+
+    struct link_keys k;
+    derive_keys(cat, &k);
+    unsigned char raw[NONCE_BYTES + PLAIN_MAX], tag[TAG_BYTES];
+    /* deterministic nonce: a keyed hash of the record (SIV-like; equal
+     * records are the only thing two equal tokens reveal) */
+    crypto_generichash(raw, NONCE_BYTES, pt, pl, k.nonce, sizeof k.nonce);
+    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(raw + NONCE_BYTES, tag, NULL, pt, pl,
+                                                        link_ad, sizeof link_ad - 1, NULL, raw,
+                                                        k.enc);
+    sodium_memzero(&k, sizeof k);
+    sodium_memzero(pt, sizeof pt);
+
+    char token[DS_LINK_TOKEN_MAX + 8], sig[SIG_CHARS + 2];
+    size_t rawlen = NONCE_BYTES + pl;
+    if (sodium_base64_ENCODED_LEN(rawlen, B64) > sizeof token) {
+        ds_error_set(err, DS_ERR_UNSUPPORTED,
+                     "A file of this table has a path too long to be shared.");
+        ds_error_detail(err, "link token over %d characters", DS_LINK_TOKEN_MAX);
+        return err->status;
+    }
+    sodium_bin2base64(token, sizeof token, raw, rawlen, B64);
+    sodium_bin2base64(sig, sizeof sig, tag, sizeof tag, B64);
+    size_t ulen = strlen(cat->endpoint) + strlen("/files/") + strlen(token) +
+                  strlen("?sp=r&sig=") + strlen(sig);
+    if (ulen > DS_MAX_URI) {
+        ds_error_set(err, DS_ERR_UNSUPPORTED,
+                     "A file of this table has a path too long to be shared.");
+        ds_error_detail(err, "link URL of %zu bytes (the limit is %d)", ulen, DS_MAX_URI);
+        return err->status;
+    }
+    if (ds_buf_printf(url, "%s/files/%s?sp=r&sig=%s", cat->endpoint, token, sig) < 0) {
+        ds_error_set(err, DS_ERR_NOMEM, NULL);
+        ds_error_detail(err, "the signed URL does not fit its buffer");
+        return err->status;
+    }
+    *expires_ms = expires;
+    return DS_OK;
+}
+
+const ds_signer_ops ds_local_signer = {
+    .name = "local",
+    .presign = local_presign,
+};
+
+ds_status ds_signer_for(const ds_catalog *cat, const char *location, ds_signer *out,
+                        ds_error *err)
+{
+    if (strncmp(location, "file:///", 8) == 0) {
+        if (!cat->has_link_key) {
+            ds_error_set(err, DS_ERR_INTERNAL, NULL);
+            ds_error_detail(err, "a file:// table needs link-key-file to sign its links");
+            return err->status;
+        }
+        out->ops = &ds_local_signer;
+        out->ctx = (void *)cat;
+        return DS_OK;
+    }
+    ds_error_set(err, DS_ERR_UNSUPPORTED, "This table's storage is not supported yet.");
+    ds_error_detail(err, "no signer for location %.200s", location);
+    return err->status;
+}
+
+/* ---- open --------------------------------------------------------------- */
+
+static ds_status deny(ds_error *err, const char *why)
+{
+    ds_error_set(err, DS_ERR_FORBIDDEN, LINK_DENIED);
+    ds_error_detail(err, "link refused: %s", why);
+    return err->status;
+}
+
+ds_status ds_local_link_open(const ds_catalog *cat, ds_arena *a, const char *token,
+                             const char *sig, ds_local_link *out, ds_error *err)
+{
+    if (!cat->has_link_key)
+        return deny(err, "no link-key-file is configured");
+    if (!token || !sig)
+        return deny(err, "token or signature missing");
+    size_t tl = strlen(token);
+    if (tl == 0 || tl > DS_LINK_TOKEN_MAX)
+        return deny(err, "token length out of range");
+    if (strlen(sig) != SIG_CHARS)
+        return deny(err, "signature of the wrong length");
+    unsigned char raw[RAW_MAX + 3], tag[TAG_BYTES + 2];
+    size_t rawlen = 0, taglen = 0;
+    const char *end = NULL;
+    if (sodium_base642bin(raw, sizeof raw, token, tl, NULL, &rawlen, &end, B64) != 0 ||
+        end != token + tl)
+        return deny(err, "token is not URL-safe base64");
+    if (rawlen < NONCE_BYTES + HEAD_BYTES + NFIELDS - 1)
+        return deny(err, "token too short");
+    if (sodium_base642bin(tag, sizeof tag, sig, SIG_CHARS, NULL, &taglen, &end, B64) != 0 ||
+        end != sig + SIG_CHARS || taglen != TAG_BYTES)
+        return deny(err, "signature is not URL-safe base64");
+
+    /* only the canonical spelling: no second token for the same bytes */
+    char canon[DS_LINK_TOKEN_MAX + 8];
+    sodium_bin2base64(canon, sizeof canon, raw, rawlen, B64);
+    if (strcmp(canon, token) != 0)
+        return deny(err, "token is not in canonical base64");
+    sodium_bin2base64(canon, sizeof canon, tag, taglen, B64);
+    if (strcmp(canon, sig) != 0)
+        return deny(err, "signature is not in canonical base64");
+
+    size_t pl = rawlen - NONCE_BYTES;
+    unsigned char *pt = ds_arena_alloc(a, pl + 1);
+    if (!pt)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    struct link_keys k;
+    derive_keys(cat, &k);
+    int bad = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+        pt, NULL, raw + NONCE_BYTES, pl, tag, link_ad, sizeof link_ad - 1, raw, k.enc);
+    sodium_memzero(&k, sizeof k);
+    if (bad)
+        return deny(err, "authentication failed (tampered, or signed with another key)");
+    pt[pl] = '\0';
+    if (pt[0] != LINK_VERSION)
+        return deny(err, "unknown link format version");
+    uint64_t ex = 0;
+    for (int i = 0; i < 8; i++)
+        ex = ex << 8 | pt[1 + i];
+    /* split the NUL-separated fields; exactly NFIELDS */
+    const char *f[NFIELDS];
+    size_t nf = 0;
+    int ended = 0;
+    const char *s = (const char *)pt + HEAD_BYTES, *e = (const char *)pt + pl;
+    while (nf < NFIELDS) {
+        f[nf++] = s;
+        const char *z = memchr(s, '\0', (size_t)(e - s) + 1);
+        if (z == e) {
+            ended = 1;
+            break;
+        }
+        s = z + 1;
+    }
+    if (nf != NFIELDS || !ended)
+        return deny(err, "malformed link record");
+    if (strncmp(f[0], "file:///", 8) != 0 || relpath_ok(f[1]) < 0)
+        return deny(err, "malformed link record");
+    int64_t expires = (int64_t)ex;
+    int64_t now = ds_now_ms();
+    if (now > expires) {
+        char when[40], why[64];
+        ds_time_format(expires, when, sizeof when);
+        snprintf(why, sizeof why, "expired at %s", when);
+        return deny(err, why);
+    }
+    out->root = f[0];
+    out->relpath = f[1];
+    out->expires_ms = expires;
+    out->owner.recipient = f[2];
+    out->owner.share = f[3];
+    out->owner.schema = f[4];
+    out->owner.table = f[5];
+    return DS_OK;
+}
+
+/* ---- deletion vectors ------------------------------------------------------ */
+
+const char *ds_dv_relative_path(ds_arena *a, const ds_dv *dv, ds_error *err)
+{
+    if (!dv || !dv->storage_type || strcmp(dv->storage_type, "u") != 0 ||
+        !dv->path_or_inline) {
+        ds_log_corrupt(err, "a deletion vector stored beside the table was expected");
+        return NULL;
+    }
+    const char *p = dv->path_or_inline;
+    size_t n = strlen(p);
+    unsigned char id[16];
+    if (n < 20 || ds_z85_decode(p + n - 20, 20, id) != 16) {
+        ds_log_corrupt(err, "deletion vector pathOrInlineDv '%.60s' does not end in a "
+                            "Z85-encoded UUID", p);
+        return NULL;
+    }
+    /* the random prefix is a directory name as it is on disk: encode it
+     * like the log encodes paths, so that presign decodes it back */
+    size_t pn = n - 20;
+    char *prefix = ds_arena_alloc(a, pn * 3 + 2);
+    char hex[33];
+    if (!prefix)
+        goto oom;
+    size_t o = 0;
+    for (size_t i = 0; i < pn; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            prefix[o++] = (char)c;
+        } else {
+            static const char hx[] = "0123456789ABCDEF";
+            prefix[o++] = '%';
+            prefix[o++] = hx[c >> 4];
+            prefix[o++] = hx[c & 15];
+        }
+    }
+    if (pn)
+        prefix[o++] = '/';
+    prefix[o] = '\0';
+    ds_hex_encode(id, sizeof id, hex);
+    const char *r = ds_arena_printf(a, "%sdeletion_vector_%.8s-%.4s-%.4s-%.4s-%.12s.bin",
+                                    prefix, hex, hex + 8, hex + 12, hex + 16, hex + 20);
+    if (r)
+        return r;
+oom:
+    ds_error_set(err, DS_ERR_NOMEM, NULL);
+    return NULL;
+}
