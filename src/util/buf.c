@@ -37,6 +37,8 @@ static int grow(ds_buf *b, size_t need)
     if (need + 1 <= b->cap)
         return 0;
     size_t cap = b->cap ? b->cap : 256;
+    if (cap > b->max + 1)
+        cap = b->max + 1; /* cap never exceeds max + 1: the inline appends rely on it */
     while (cap < need + 1)
         cap = cap > b->max / 2 ? b->max + 1 : cap * 2;
     char *p = realloc(b->data, cap);
@@ -49,7 +51,7 @@ static int grow(ds_buf *b, size_t need)
     return 0;
 }
 
-int ds_buf_append(ds_buf *b, const void *p, size_t n)
+int ds_buf_append_slow(ds_buf *b, const void *p, size_t n)
 {
     if (n > b->max - b->len || grow(b, b->len + n) < 0) {
         ds_buf_free(b);
@@ -62,14 +64,31 @@ int ds_buf_append(ds_buf *b, const void *p, size_t n)
     return 0;
 }
 
-int ds_buf_puts(ds_buf *b, const char *s)
+char *ds_buf_reserve(ds_buf *b, size_t n)
 {
-    return ds_buf_append(b, s, strlen(s));
+    if (n > b->max - b->len || grow(b, b->len + n) < 0) {
+        ds_buf_free(b);
+        return NULL;
+    }
+    return b->data + b->len;
 }
 
-int ds_buf_putc(ds_buf *b, char c)
+void ds_buf_commit(ds_buf *b, size_t n)
 {
-    return ds_buf_append(b, &c, 1);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+int ds_buf_put_i64(ds_buf *b, int64_t v)
+{
+    char tmp[24], *e = tmp + sizeof tmp, *p = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    return ds_buf_append(b, p, (size_t)(e - p));
 }
 
 int ds_buf_printf(ds_buf *b, const char *fmt, ...)

@@ -3,6 +3,9 @@
 #include "util/json.h"
 #include <inttypes.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Decodes one UTF-8 sequence; returns its length, or 0 when invalid. */
 static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
@@ -35,10 +38,33 @@ static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-static int put_u(ds_buf *b, uint32_t u)
+static const char hexd[] = "0123456789abcdef";
+
+static char *put_u(char *o, uint32_t u)
 {
-    return ds_buf_printf(b, "\\u%04x", (unsigned)u);
+    o[0] = '\\';
+    o[1] = 'u';
+    o[2] = hexd[(u >> 12) & 15];
+    o[3] = hexd[(u >> 8) & 15];
+    o[4] = hexd[(u >> 4) & 15];
+    o[5] = hexd[u & 15];
+    return o + 6;
 }
+
+/* For each byte: 0 = written as it is (printable ASCII but '"' and
+ * '\\'), else the character after the backslash ('u' for \uXXXX, 'm'
+ * for the first byte of a multi-byte sequence). */
+static const char esc[256] = {
+    ['\0'] = 'u', [1] = 'u', [2] = 'u', [3] = 'u', [4] = 'u', [5] = 'u', [6] = 'u',
+    [7] = 'u', ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', [11] = 'u', ['\f'] = 'f',
+    ['\r'] = 'r', [14] = 'u', [15] = 'u', [16] = 'u', [17] = 'u', [18] = 'u', [19] = 'u',
+    [20] = 'u', [21] = 'u', [22] = 'u', [23] = 'u', [24] = 'u', [25] = 'u', [26] = 'u',
+    [27] = 'u', [28] = 'u', [29] = 'u', [30] = 'u', [31] = 'u', ['"'] = '"', ['\\'] = '\\',
+    [127] = 'u',
+    [128 ... 255] = 'm',
+};
+
+#define JSON_SEG 4096 /* input bytes escaped per reservation */
 
 int ds_json_strn(ds_buf *b, const char *str, size_t n)
 {
@@ -47,48 +73,74 @@ int ds_json_strn(ds_buf *b, const char *str, size_t n)
         return -1;
     size_t i = 0;
     while (i < n) {
-        size_t run = i;
-        while (run < n && s[run] >= 0x20 && s[run] < 0x7F && s[run] != '"' && s[run] != '\\')
-            run++;
-        if (run > i && ds_buf_append(b, s + i, run - i) < 0)
+        size_t seg = n - i < JSON_SEG ? n - i : JSON_SEG, end = i + seg;
+        /* worst case 6 output bytes per input byte, plus one sequence
+         * that starts before `end` and runs past it */
+        char *o = ds_buf_reserve(b, 6 * seg + 12), *o0 = o;
+        if (!o)
             return -1;
-        i = run;
-        if (i >= n)
-            break;
-        unsigned char c = s[i];
-        int rc;
-        switch (c) {
-        case '"': rc = ds_buf_append(b, "\\\"", 2); i++; break;
-        case '\\': rc = ds_buf_append(b, "\\\\", 2); i++; break;
-        case '\n': rc = ds_buf_append(b, "\\n", 2); i++; break;
-        case '\r': rc = ds_buf_append(b, "\\r", 2); i++; break;
-        case '\t': rc = ds_buf_append(b, "\\t", 2); i++; break;
-        case '\b': rc = ds_buf_append(b, "\\b", 2); i++; break;
-        case '\f': rc = ds_buf_append(b, "\\f", 2); i++; break;
-        default:
-            if (c < 0x80) {
-                rc = put_u(b, c);
+        while (i < end) {
+#ifdef __SSE2__
+            /* 16 bytes at a time while none needs escaping */
+            while (end - i >= 16) {
+                __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+                /* c < 0x20 or c >= 0x7F: (c ^ 0x80) as signed < 0xA0 or >= 0xFF */
+                __m128i x80 = _mm_xor_si128(v, _mm_set1_epi8((char)0x80));
+                __m128i low = _mm_cmplt_epi8(x80, _mm_set1_epi8((char)(0x20 ^ 0x80)));
+                __m128i high = _mm_cmpgt_epi8(x80, _mm_set1_epi8((char)(0x7E ^ 0x80)));
+                __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+                __m128i bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+                int m = _mm_movemask_epi8(
+                    _mm_or_si128(_mm_or_si128(low, high), _mm_or_si128(q, bs)));
+                if (m == 0) {
+                    _mm_storeu_si128((__m128i *)o, v);
+                    o += 16;
+                    i += 16;
+                    continue;
+                }
+                int k = __builtin_ctz((unsigned)m);
+                memcpy(o, s + i, (size_t)k);
+                o += k;
+                i += (size_t)k;
+                break;
+            }
+            if (i >= end)
+                break;
+#endif
+            unsigned char c = s[i];
+            char x = esc[c];
+            if (!x) {
+                *o++ = (char)c;
                 i++;
+                continue;
+            }
+            if (x != 'u' && x != 'm') {
+                *o++ = '\\';
+                *o++ = x;
+                i++;
+                continue;
+            }
+            if (c < 0x80) {
+                o = put_u(o, c);
+                i++;
+                continue;
+            }
+            uint32_t cp;
+            size_t len = utf8_next(s + i, n - i, &cp);
+            if (!len) {
+                cp = 0xFFFD;
+                len = 1;
+            }
+            i += len;
+            if (cp >= 0x10000) {
+                cp -= 0x10000;
+                o = put_u(o, 0xD800 + (cp >> 10));
+                o = put_u(o, 0xDC00 + (cp & 0x3FF));
             } else {
-                uint32_t cp;
-                size_t len = utf8_next(s + i, n - i, &cp);
-                if (!len) {
-                    cp = 0xFFFD;
-                    len = 1;
-                }
-                i += len;
-                if (cp >= 0x10000) {
-                    cp -= 0x10000;
-                    rc = put_u(b, 0xD800 + (cp >> 10));
-                    if (rc == 0)
-                        rc = put_u(b, 0xDC00 + (cp & 0x3FF));
-                } else {
-                    rc = put_u(b, cp);
-                }
+                o = put_u(o, cp);
             }
         }
-        if (rc < 0)
-            return -1;
+        ds_buf_commit(b, (size_t)(o - o0));
     }
     return ds_buf_putc(b, '"');
 }
@@ -119,7 +171,7 @@ int ds_json_kv_i64(ds_buf *b, int *first, const char *key, int64_t v)
 {
     if (ds_json_key(b, first, key) < 0)
         return -1;
-    return ds_buf_printf(b, "%" PRId64, v);
+    return ds_buf_put_i64(b, v);
 }
 
 int ds_json_kv_bool(ds_buf *b, int *first, const char *key, int v)

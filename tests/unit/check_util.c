@@ -680,6 +680,62 @@ START_TEST(json_str)
 }
 END_TEST
 
+/* The escaper works 16 bytes at a time where it can: compare it with a
+ * byte-at-a-time model over strings that put every kind of byte at every
+ * offset of a 16-byte block (ASCII-only output, \u for the rest). */
+static void json_model(const unsigned char *s, size_t n, char *out)
+{
+    size_t o = 0;
+    out[o++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        const char *e = NULL;
+        switch (c) {
+        case '"': e = "\\\""; break;
+        case '\\': e = "\\\\"; break;
+        case '\n': e = "\\n"; break;
+        case '\r': e = "\\r"; break;
+        case '\t': e = "\\t"; break;
+        case '\b': e = "\\b"; break;
+        case '\f': e = "\\f"; break;
+        default: break;
+        }
+        if (e) {
+            memcpy(out + o, e, 2);
+            o += 2;
+        } else if (c < 0x20 || c == 0x7F) {
+            o += (size_t)sprintf(out + o, "\\u%04x", c);
+        } else if (c >= 0x80) {
+            o += (size_t)sprintf(out + o, "\\ufffd"); /* lone bytes are invalid UTF-8 */
+        } else {
+            out[o++] = (char)c;
+        }
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+}
+
+START_TEST(json_str_blocks)
+{
+    static const unsigned char specials[] = {'"', '\\', '\n', 0x01, 0x1F, 0x7F, 0x80, 0xFF, ' ', '~'};
+    unsigned char in[80];
+    char want[80 * 6 + 3];
+    for (size_t k = 0; k < sizeof specials; k++)
+        for (size_t pos = 0; pos < 40; pos++)
+            for (size_t len = pos + 1; len <= 80; len += 13) {
+                for (size_t i = 0; i < len; i++)
+                    in[i] = (unsigned char)('a' + i % 26);
+                in[pos] = specials[k];
+                json_model(in, len, want);
+                ds_buf b;
+                ds_buf_init(&b, 4096);
+                ck_assert_int_eq(ds_json_strn(&b, (const char *)in, len), 0);
+                ck_assert_str_eq(b.data, want);
+                ds_buf_free(&b);
+            }
+}
+END_TEST
+
 START_TEST(json_kv)
 {
     ds_buf b;
@@ -1024,6 +1080,7 @@ static Suite *util_suite(void)
     tc = tcase_create("json");
     tcase_add_loop_test(tc, json_str, 0, (int)N_ELEMS(json_cases));
     tcase_add_test(tc, json_kv);
+    tcase_add_test(tc, json_str_blocks);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("error");
