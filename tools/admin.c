@@ -455,7 +455,7 @@ static const char *location_url(const char *loc, char *buf, size_t n)
 
 static int cmd_snapshot(int argc, char **argv)
 {
-    ds_at at = {DS_AT_LATEST, 0, 0};
+    ds_at at = {DS_AT_LATEST, 0, 0, 0};
     int json = 0, opt;
     int count_only = 0;
     while ((opt = getopt(argc, argv, "v:t:jCn")) != -1) {

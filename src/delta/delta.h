@@ -102,6 +102,8 @@ typedef struct ds_at {
     ds_at_kind kind;
     int64_t value;
     int commits_only; /* ignore checkpoints: replay every commit from 0 (tools, tests) */
+    int metadata_only; /* protocol and metadata only: file actions are skipped and
+                          ds_snapshot_files must not be called */
 } ds_at;
 
 typedef struct ds_snapshot ds_snapshot;
@@ -113,6 +115,11 @@ typedef struct ds_snapshot ds_snapshot;
 ds_status ds_snapshot_load(const ds_store *store, const char *root, const ds_at *at,
                            ds_snapshot **out, ds_error *err);
 void ds_snapshot_free(ds_snapshot *s);
+
+/* The latest version of a table, from the log listing alone (no replay):
+ * what the version endpoint answers.  Same listing errors as a load. */
+ds_status ds_table_latest_version(const ds_store *store, const char *root, int64_t *version,
+                                  ds_error *err);
 
 int64_t ds_snapshot_version(const ds_snapshot *s);
 const ds_protocol *ds_snapshot_protocol(const ds_snapshot *s);

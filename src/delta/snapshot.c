@@ -635,9 +635,11 @@ static ds_status check_protocol(const ds_protocol *p, ds_error *err)
 
 /* ---- loading ---------------------------------------------------------- */
 
-static ds_status build(ds_snapshot *s, int64_t target, int commits_only, ds_error *err)
+/* Step 1 of a load: picks the checkpoint and checks that the commits after
+ * it up to the target are contiguous; sets s->version. */
+static ds_status resolve_version(ds_snapshot *s, int64_t target, int commits_only,
+                                 ds_error *err)
 {
-    /* 1. commits from just after the checkpoint (or 0) up to the target */
     pick_checkpoint(s, commits_only ? -1 : target);
     int64_t first = s->cp_version + 1;
     int64_t last = -1;
@@ -662,6 +664,15 @@ static ds_status build(ds_snapshot *s, int64_t target, int commits_only, ds_erro
         return fail_kind(err, DS_ERR_INVALID_PARAM, "version-not-found",
                          "Version %lld of the table does not exist (the latest is %lld).",
                          (long long)target, (long long)s->version);
+    return DS_OK;
+}
+
+static ds_status build(ds_snapshot *s, int64_t target, int commits_only, ds_error *err)
+{
+    /* 1. commits from just after the checkpoint (or 0) up to the target */
+    if (resolve_version(s, target, commits_only, err) != DS_OK)
+        return err->status;
+    int64_t first = s->cp_version + 1;
 
     /* 2. commits newest first */
     for (size_t i = s->nentries; i-- > 0;) {
@@ -718,17 +729,31 @@ static ds_snapshot *snapshot_new(const ds_store *store, const char *root)
     return s;
 }
 
-static ds_status load(const ds_store *store, const char *root, const ds_at *at,
-                      int metadata_only, ds_snapshot **out, ds_error *err);
+enum { LOAD_FULL, LOAD_METADATA_ONLY, LOAD_VERSION_ONLY };
+static ds_status load(const ds_store *store, const char *root, const ds_at *at, int mode,
+                      ds_snapshot **out, ds_error *err);
 
 ds_status ds_snapshot_load(const ds_store *store, const char *root, const ds_at *at,
                            ds_snapshot **out, ds_error *err)
 {
-    return load(store, root, at, 0, out, err);
+    return load(store, root, at, at && at->metadata_only ? LOAD_METADATA_ONLY : LOAD_FULL, out,
+                err);
 }
 
-static ds_status load(const ds_store *store, const char *root, const ds_at *at,
-                      int metadata_only, ds_snapshot **out, ds_error *err)
+ds_status ds_table_latest_version(const ds_store *store, const char *root, int64_t *version,
+                                  ds_error *err)
+{
+    ds_snapshot *s = NULL;
+    ds_at at = {DS_AT_LATEST, 0, 0, 0};
+    if (load(store, root, &at, LOAD_VERSION_ONLY, &s, err) != DS_OK)
+        return err->status;
+    *version = s->version;
+    ds_snapshot_free(s);
+    return DS_OK;
+}
+
+static ds_status load(const ds_store *store, const char *root, const ds_at *at, int mode,
+                      ds_snapshot **out, ds_error *err)
 {
     *out = NULL;
     int64_t target = INT64_MAX;
@@ -766,7 +791,7 @@ static ds_status load(const ds_store *store, const char *root, const ds_at *at,
     ds_snapshot *s = snapshot_new(store, root);
     if (!s)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
-    s->metadata_only = metadata_only;
+    s->metadata_only = mode == LOAD_METADATA_ONLY;
     int64_t hint = read_hint(s);
     if (hint > target || (at && at->commits_only))
         hint = -1;
@@ -777,7 +802,8 @@ static ds_status load(const ds_store *store, const char *root, const ds_at *at,
             st = list_log(s, 0, err); /* stale hint: list everything */
     }
     if (st == DS_OK)
-        st = build(s, target, at && at->commits_only, err);
+        st = mode == LOAD_VERSION_ONLY ? resolve_version(s, target, 0, err)
+                                       : build(s, target, at && at->commits_only, err);
     if (st != DS_OK) {
         ds_snapshot_free(s);
         return st;
@@ -887,8 +913,8 @@ ds_status ds_commit_timestamps(const ds_store *store, const char *root, ds_arena
     /* the latest metadata says whether in-commit timestamps are on; no
      * file action is needed for that */
     ds_snapshot *latest = NULL;
-    ds_at at = {DS_AT_LATEST, 0, 0};
-    ds_status st = load(store, root, &at, 1, &latest, err);
+    ds_at at = {DS_AT_LATEST, 0, 0, 0};
+    ds_status st = load(store, root, &at, LOAD_METADATA_ONLY, &latest, err);
     if (st != DS_OK)
         return st;
     const char *on = ds_metadata_conf(&latest->metadata, "delta.enableInCommitTimestamps");

@@ -88,7 +88,7 @@ static int has(const struct collected *c, const char *p)
 static ds_status load(int64_t version, ds_snapshot **s, ds_error *err)
 {
     ds_store st = {&ds_local_store, NULL};
-    ds_at at = {version < 0 ? DS_AT_LATEST : DS_AT_VERSION, version, 0};
+    ds_at at = {version < 0 ? DS_AT_LATEST : DS_AT_VERSION, version, 0, 0};
     ds_error_clear(err);
     return ds_snapshot_load(&st, url, &at, s, err);
 }
@@ -261,7 +261,7 @@ START_TEST(bad_logs)
     ds_snapshot *s = NULL;
     ds_error err;
     ds_store st = {&ds_local_store, NULL};
-    ds_at at = {bc->version == -1 ? DS_AT_LATEST : DS_AT_VERSION, bc->version, 0};
+    ds_at at = {bc->version == -1 ? DS_AT_LATEST : DS_AT_VERSION, bc->version, 0, 0};
     ds_error_clear(&err);
     ds_status rc = ds_snapshot_load(&st, url, &at, &s, &err);
     ck_assert_msg(rc != DS_OK, "%s: loaded", bc->name);
@@ -301,7 +301,7 @@ END_TEST
 START_TEST(not_a_table)
 {
     ds_store st = {&ds_local_store, NULL};
-    ds_at at = {DS_AT_LATEST, 0, 0};
+    ds_at at = {DS_AT_LATEST, 0, 0, 0};
     ds_snapshot *s;
     ds_error err;
     ds_error_clear(&err);

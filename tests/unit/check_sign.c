@@ -787,7 +787,7 @@ START_TEST(dv_fixtures)
     ds_error err;
     ds_error_clear(&err);
     ck_assert_int_eq(ds_store_for(url, &st, &err), DS_OK);
-    ds_at at = {DS_AT_LATEST, 0, 0};
+    ds_at at = {DS_AT_LATEST, 0, 0, 0};
     ds_snapshot *s = NULL;
     ck_assert_msg(ds_snapshot_load(&st, url, &at, &s, &err) == DS_OK, "%s: %s", url,
                   err.detail);
