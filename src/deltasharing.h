@@ -94,6 +94,10 @@ typedef struct ds_io_ops {
     long (*read)(void *ctx, char *buf, size_t n);
     /* Writes all n bytes; returns 0, or -1 when the client is gone. */
     int (*write)(void *ctx, const char *buf, size_t n);
+    /* Optional (may be NULL): cut the connection to the client without
+     * ending the response properly, so that the web server passes the
+     * failure on instead of a well-formed but cut body. */
+    void (*abort)(void *ctx);
 } ds_io_ops;
 
 /* ---------------------------------------------------------------------

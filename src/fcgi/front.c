@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_flag;
@@ -73,7 +74,17 @@ static int fcgi_write(void *ctx, const char *buf, size_t n)
     return 0;
 }
 
-static const ds_io_ops fcgi_io = {fcgi_getenv, fcgi_read, fcgi_write};
+/* Shuts the connection to the web server down before FCGX_Finish_r can
+ * send END_REQUEST: the web server sees the response end prematurely and
+ * drops the client connection instead of ending its body cleanly. */
+static void fcgi_abort(void *ctx)
+{
+    FCGX_Request *r = ctx;
+    if (r->ipcFd >= 0)
+        shutdown(r->ipcFd, SHUT_RDWR);
+}
+
+static const ds_io_ops fcgi_io = {fcgi_getenv, fcgi_read, fcgi_write, fcgi_abort};
 
 /* ---- CGI ------------------------------------------------------------ */
 
@@ -98,7 +109,7 @@ static int cgi_write(void *ctx, const char *buf, size_t n)
     return fwrite(buf, 1, n, stdout) == n ? 0 : -1;
 }
 
-static const ds_io_ops cgi_io = {cgi_getenv, cgi_read, cgi_write};
+static const ds_io_ops cgi_io = {cgi_getenv, cgi_read, cgi_write, NULL};
 
 static int systemd_fd(void)
 {

@@ -165,7 +165,7 @@ static int io_write(void *ctx, const char *buf, size_t n)
     return 0;
 }
 
-static const ds_io_ops io_ops = {io_getenv, io_read, io_write};
+static const ds_io_ops io_ops = {io_getenv, io_read, io_write, NULL};
 
 struct resp {
     int status;

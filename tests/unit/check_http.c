@@ -7,6 +7,7 @@
 #include "auth/auth.h"
 #include "catalog/catalog.h"
 #include "http/http.h"
+#include "api/ndjson.h"
 #include "server.h"
 #include "util/buf.h"
 #include "testutil.h"
@@ -218,7 +219,7 @@ static int mem_write(void *ctx, const char *buf, size_t n)
     return 0;
 }
 
-static const ds_io_ops mem_ops = {mem_getenv, mem_read, mem_write};
+static const ds_io_ops mem_ops = {mem_getenv, mem_read, mem_write, NULL};
 
 static void io_init(struct mem_io *io)
 {
@@ -1858,6 +1859,173 @@ START_TEST(many_requests)
 }
 END_TEST
 
+/* ====================================================================
+ * the NDJSON writer: held back, then streamed, then failed cleanly
+ * ================================================================== */
+
+static int aborted;
+static void mem_abort(void *ctx)
+{
+    (void)ctx;
+    aborted++;
+}
+static const ds_io_ops mem_ops_abort = {mem_getenv, mem_read, mem_write, mem_abort};
+
+static void nd_req(ds_request *req, struct mem_io *io, ds_arena *a)
+{
+    memset(req, 0, sizeof *req);
+    io_init(io);
+    req->arena = a;
+    req->io = &mem_ops_abort;
+    req->io_ctx = io;
+    req->method = "POST";
+    aborted = 0;
+}
+
+static void nd_line(ds_ndjson *w, size_t i, size_t pad)
+{
+    ds_error err;
+    ds_error_clear(&err);
+    ds_buf *b = ds_ndjson_begin(w);
+    ck_assert_int_eq(ds_buf_printf(b, "{\"n\":%zu,\"pad\":\"", i), 0);
+    for (size_t k = 0; k < pad; k++)
+        ck_assert_int_eq(ds_buf_putc(b, 'x'), 0);
+    ck_assert_int_eq(ds_buf_puts(b, "\"}"), 0);
+    ck_assert_int_eq(ds_ndjson_end(w, &err), DS_OK);
+}
+
+START_TEST(ndjson_small_answer)
+{
+    ds_arena *a = ds_arena_new(0);
+    ds_request req;
+    struct mem_io io;
+    nd_req(&req, &io, a);
+    ds_ndjson w;
+    ds_ndjson_init(&w, &req);
+    ck_assert_int_eq(ds_ndjson_header(&w, "Delta-Table-Version: %d", 7), 0);
+    nd_line(&w, 0, 3);
+    nd_line(&w, 1, 0);
+    ck_assert_uint_eq(io.out.len, 0); /* held back */
+    ds_error err;
+    ds_error_clear(&err);
+    ck_assert_int_eq(ds_ndjson_finish(&w, &err), DS_OK);
+    ck_assert_str_eq(io.out.data, "Status: 200 OK\r\n"
+                                  "Content-Type: application/x-ndjson; charset=utf-8\r\n"
+                                  "Delta-Table-Version: 7\r\n\r\n"
+                                  "{\"n\":0,\"pad\":\"xxx\"}\n{\"n\":1,\"pad\":\"\"}\n");
+    ds_ndjson_free(&w);
+    io_free(&io);
+    ds_arena_free(a);
+}
+END_TEST
+
+/* A failure while everything is still held back sends nothing: the caller
+ * answers with a plain JSON error. */
+START_TEST(ndjson_fail_before_streaming)
+{
+    ds_arena *a = ds_arena_new(0);
+    ds_request req;
+    struct mem_io io;
+    nd_req(&req, &io, a);
+    ds_ndjson w;
+    ds_ndjson_init(&w, &req);
+    for (size_t i = 0; i < 100; i++)
+        nd_line(&w, i, 100);
+    ds_error err;
+    ds_error_clear(&err);
+    ds_error_set(&err, DS_ERR_INTERNAL, "The table's log is corrupt.");
+    ck_assert_int_eq(ds_ndjson_fail(&w, &err), 0);
+    ck_assert_uint_eq(io.out.len, 0);
+    ck_assert_int_eq(req.headers_sent, 0);
+    ck_assert_int_eq(aborted, 0);
+    ds_ndjson_free(&w);
+    io_free(&io);
+    ds_arena_free(a);
+}
+END_TEST
+
+/* Past the held-back megabyte the answer streams in chunks; a failure then
+ * ends it with an endStreamAction carrying the error, after the last whole
+ * line, and cuts the connection. */
+START_TEST(ndjson_fail_while_streaming)
+{
+    ds_arena *a = ds_arena_new(0);
+    ds_request req;
+    struct mem_io io;
+    nd_req(&req, &io, a);
+    ds_ndjson w;
+    ds_ndjson_init(&w, &req);
+    size_t n = DS_NDJSON_PREBUF / 1000 + 50;
+    for (size_t i = 0; i < n; i++)
+        nd_line(&w, i, 1000);
+    ck_assert_int_eq(req.headers_sent, 1);
+    ck_assert_uint_gt(io.out.len, DS_NDJSON_PREBUF);
+    /* the bytes held in the writer stay below a chunk plus a line */
+    ck_assert_uint_lt(w.out.len, DS_NDJSON_CHUNK + 1100);
+    /* a line half built when the failure strikes is dropped */
+    ds_buf *b = ds_ndjson_begin(&w);
+    ck_assert_int_eq(ds_buf_puts(b, "{\"file\":{\"url\":\"half"), 0);
+    ds_error err;
+    ds_error_clear(&err);
+    ds_error_set(&err, DS_ERR_INTERNAL, "The table's log is corrupt.");
+    ck_assert_int_eq(ds_ndjson_fail(&w, &err), 1);
+    ck_assert_int_eq(aborted, 1);
+    const char *body = strstr(io.out.data, "\r\n\r\n");
+    ck_assert_ptr_nonnull(body);
+    body += 4;
+    size_t lines = 0;
+    const char *last = body;
+    for (const char *p = body; *p; p++)
+        if (*p == '\n') {
+            lines++;
+            if (p[1])
+                last = p + 1;
+        }
+    ck_assert_uint_eq(lines, n + 1);
+    ck_assert_str_eq(last, "{\"endStreamAction\":{\"errorMessage\":\"The table's log is "
+                           "corrupt.\",\"httpStatusErrorCode\":500}}\n");
+    ck_assert_ptr_null(strstr(body, "half"));
+    ds_ndjson_free(&w);
+    io_free(&io);
+    ds_arena_free(a);
+}
+END_TEST
+
+static int gone_write(void *ctx, const char *buf, size_t n)
+{
+    (void)ctx;
+    (void)buf;
+    (void)n;
+    return -1;
+}
+static const ds_io_ops gone_ops = {mem_getenv, mem_read, gone_write, NULL};
+
+/* A client that went away stops the answer at the next flush. */
+START_TEST(ndjson_client_gone)
+{
+    ds_arena *a = ds_arena_new(0);
+    ds_request req;
+    struct mem_io io;
+    nd_req(&req, &io, a);
+    req.io = &gone_ops;
+    ds_ndjson w;
+    ds_ndjson_init(&w, &req);
+    ds_error err;
+    ds_error_clear(&err);
+    ds_status st = DS_OK;
+    for (size_t i = 0; i < 5000 && st == DS_OK; i++) {
+        ds_buf *b = ds_ndjson_begin(&w);
+        ck_assert_int_eq(ds_buf_printf(b, "{\"n\":%zu,\"pad\":\"%0500d\"}", i, 0), 0);
+        st = ds_ndjson_end(&w, &err);
+    }
+    ck_assert_int_ne(st, DS_OK);
+    ck_assert_int_eq(req.write_failed, 1);
+    ds_ndjson_free(&w);
+    io_free(&io);
+    ds_arena_free(a);
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
     Suite *s = suite_create("http");
@@ -1906,6 +2074,13 @@ static Suite *http_suite(void)
     tcase_add_loop_test(tc, resp_error, 0, (int)N_ELEMS(rerr_cases));
     tcase_add_test(tc, server_new_errors);
     tcase_add_test(tc, many_requests);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("ndjson");
+    tcase_add_test(tc, ndjson_small_answer);
+    tcase_add_test(tc, ndjson_fail_before_streaming);
+    tcase_add_test(tc, ndjson_fail_while_streaming);
+    tcase_add_test(tc, ndjson_client_gone);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("seams");
