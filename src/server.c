@@ -127,6 +127,8 @@ static void log_request(ds_server *srv, const ds_request *req, const ds_error *e
         u += (size_t)snprintf(line + u, sizeof line - u,
                               " status=%d bytes=%llu ms=%lld", req->status,
                               (unsigned long long)req->bytes, (long long)ms);
+    if (req->note[0] && u < sizeof line)
+        u += (size_t)snprintf(line + u, sizeof line - u, " %s", req->note);
     if (err->status != DS_OK && u < sizeof line) {
         u += (size_t)snprintf(line + u, sizeof line - u, " error=%s",
                               ds_status_code_name(err->status));

@@ -25,4 +25,31 @@ int ds_page_token_make(const struct ds_catalog *cat, const char *binding, uint32
 /* 0 and *offset on success, -1 for anything forged, foreign or garbled. */
 int ds_page_token_check(const struct ds_catalog *cat, const char *binding, const char *token,
                         uint32_t *offset);
+
+/* Query tokens: the nextPageToken of a paginated query and the
+ * refreshToken of a latest-snapshot query.  URL-safe base64 of a small
+ * record and its MAC; the MAC binds it to the key, its kind and `binding`
+ * (recipient, table and, for pages, a digest of the query's parameters).
+ * No state is kept: any worker on any host with the same key takes it. */
+enum { DS_QTOKEN_PAGE = 1, DS_QTOKEN_REFRESH = 2 };
+enum { DS_QTOKEN_WITH_REFRESH = 1 }; /* flag: pages also carry a refresh token */
+typedef struct ds_qtoken {
+    int64_t version;    /* snapshot version served */
+    int64_t expires_ms;
+    int64_t cp_version; /* checkpoint the file order came from (pages) */
+    uint64_t offset;    /* files of the filtered stream already sent (pages) */
+    int64_t rows;       /* numRecords already sent, for limitHint (pages) */
+    uint32_t flags;
+} ds_qtoken;
+#define DS_QTOKEN_MAX 128
+void ds_qtoken_make(const struct ds_catalog *cat, int kind, const char *binding,
+                    const ds_qtoken *t, char out[DS_QTOKEN_MAX]);
+/* 0 on success; -1 forged, garbled or foreign; -2 expired. */
+int ds_qtoken_check(const struct ds_catalog *cat, int kind, const char *binding,
+                    const char *token, ds_qtoken *out);
+
+/* The table endpoints (table.c) */
+ds_status ds_api_table_version(ds_request *req, ds_error *err);
+ds_status ds_api_table_metadata(ds_request *req, ds_error *err);
+ds_status ds_api_table_query(ds_request *req, ds_error *err);
 #endif

@@ -42,6 +42,8 @@ struct ds_request {
     const char *log_recipient, *log_share, *log_schema, *log_table;
     char allow[64];            /* Allow header value for 405 */
     int64_t start_ms;
+    char note[128];            /* handler's addition to the log line (key=value
+                                  pairs of the server's own making, never request text) */
     /* response state */
     int status;
     int headers_sent;

@@ -12,6 +12,14 @@ const ds_route ds_routes[] = {
     {"GET", "/shares/{share}/schemas", ds_api_list_schemas, DS_ROUTE_AUTH},
     {"GET", "/shares/{share}/schemas/{schema}/tables", ds_api_list_tables, DS_ROUTE_AUTH},
     {"GET", "/shares/{share}/all-tables", ds_api_list_all_tables, DS_ROUTE_AUTH},
+    {"GET", "/shares/{share}/schemas/{schema}/tables/{table}/version", ds_api_table_version,
+     DS_ROUTE_AUTH},
+    {"HEAD", "/shares/{share}/schemas/{schema}/tables/{table}", ds_api_table_version,
+     DS_ROUTE_AUTH},
+    {"GET", "/shares/{share}/schemas/{schema}/tables/{table}/metadata", ds_api_table_metadata,
+     DS_ROUTE_AUTH},
+    {"POST", "/shares/{share}/schemas/{schema}/tables/{table}/query", ds_api_table_query,
+     DS_ROUTE_AUTH | DS_ROUTE_BODY},
     /* the link is the credential: no bearer token (clients fetch these URLs
      * without one); the token is never logged, having no share/schema/table name */
     {"GET", "/files/{token}", ds_api_file, 0},
