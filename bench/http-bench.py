@@ -134,6 +134,21 @@ def alive(pid, start=None):
     return start is None or st[2] == start
 
 
+def cpu_seconds(pids):
+    """User + system cpu time of PIDS so far, in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                s = f.read()
+        except OSError:
+            continue
+        rest = s[s.rindex(")") + 2:].split()
+        total += int(rest[11]) + int(rest[12])
+    return total / tick
+
+
 def children_of(pid):
     out = []
     for d in os.listdir("/proc"):
@@ -702,11 +717,12 @@ class Bench:
             if p.returncode != 0:
                 raise BenchError("%s failed (%d):\n%s" % (" ".join(argv), p.returncode,
                                                          err.read().decode(errors="replace")[-2000:]))
-            return wall, out.read().decode(errors="replace"), ru.ru_maxrss * 1024
+            return (wall, out.read().decode(errors="replace"), ru.ru_maxrss * 1024,
+                    ru.ru_utime + ru.ru_stime)
 
     def probe_table(self):
         """One replay (it also warms the page cache): what the answers must hold."""
-        _, out, _ = self.replay_once()
+        out = self.replay_once()[1]
         m, v = re.search(r"^files (\d+)", out, re.M), re.search(r"^version (\d+)", out, re.M)
         if not m or not v:
             raise BenchError("cannot read delta-sharing-admin snapshot -n's output:\n" + out)
@@ -736,22 +752,35 @@ class Bench:
         path = self.base() + "/query"
         qerr = None if self.ok.get("shares") else "the server does not answer GET /shares"
         before = self.hwm(self.ours_pids)
-        replays, runs, curls = [], [], []
+        nginx_pids = [self.nginx_proc.pid] + children_of(self.nginx_proc.pid)
+        cpu0 = (cpu_seconds(self.ours_pids), cpu_seconds(nginx_pids))
+        replays, runs, curls, client_cpu = [], [], [], []
+        nqueries = 0  # answers the workers wrote, for the cpu per query
         for i in range(self.a.runs + 1):  # the first round is a warm-up
             rep = self.replay_once()
             if qerr is None:
+                t = os.times()
                 r = stream_request(self.port, path, self.token, b"{}")
+                t2 = os.times()
+                client_cpu.append(t2.user - t.user + t2.system - t.system)
+                nqueries += 1
                 if r["status"] != 200:
                     qerr = "POST %s: status %d, %r" % (path, r["status"], r["first"])
                     log("WARNING: %s: the query is not measured" % qerr)
             if qerr is None:
                 c = self.curl_query(path)
+                nqueries += c is not None
             if i:
                 replays.append(rep)
                 if qerr is None:
                     runs.append(r)
                     curls.append(c)
         after = self.hwm(self.ours_pids)
+        nq = max(nqueries, 1)
+        cpu = {"server_workers_s": (cpu_seconds(self.ours_pids) - cpu0[0]) / nq,
+               "nginx_s": (cpu_seconds(nginx_pids) - cpu0[1]) / nq,
+               "python_client_s": statistics.median(client_cpu) if client_cpu else None,
+               "replay_s": statistics.median(x[3] for x in replays)}
         walls = [x[0] for x in replays]
         self.results["replay"] = {
             "argv": "delta-sharing-admin snapshot -n " + self.location,
@@ -783,6 +812,7 @@ class Bench:
             "first_lines": r["first"],
             "nginx_temp_file_warnings": warn,
             "curl": curl,
+            "cpu_per_query": cpu,
         }
         if not self.results["query"]["lines_ok"]:
             log("WARNING: the query answered %s lines, want %d (protocol, metaData, one per file)"
@@ -827,7 +857,8 @@ class Bench:
 
     def measure_rps(self):
         if not self.wrk:
-            self.results["rps"] = {"skipped": "wrk not found (Debian package wrk)"}
+            self.results["rps"] = {"skipped": "--no-wrk" if self.a.no_wrk else
+                                   "wrk not found (Debian package wrk)"}
             return
         a = self.a
         t = self.base()
@@ -914,6 +945,10 @@ class Bench:
             if q["curl"]:
                 print("%-44s %10.3f s   same query, curl -o /dev/null (median; first byte %.3f s)"
                       % ("", q["curl"]["median_s"], q["curl"]["ttfb_median_s"]))
+            c = q["cpu_per_query"]
+            print("%-44s %12s   cpu s per query: server %.3f, nginx %.3f, our client %.3f; "
+                  "cpu s of (a): %.3f" % ("", "", c["server_workers_s"], c["nginx_s"],
+                                          c["python_client_s"], c["replay_s"]))
             if q["nginx_temp_file_warnings"]:
                 print("%-44s %12s   nginx spooled the answer to a temp file %d times"
                       % ("", "", q["nginx_temp_file_warnings"]))
