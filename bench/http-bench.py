@@ -753,23 +753,25 @@ class Bench:
         qerr = None if self.ok.get("shares") else "the server does not answer GET /shares"
         before = self.hwm(self.ours_pids)
         nginx_pids = [self.nginx_proc.pid] + children_of(self.nginx_proc.pid)
-        cpu0 = (cpu_seconds(self.ours_pids), cpu_seconds(nginx_pids))
         replays, runs, curls, client_cpu = [], [], [], []
-        nqueries = 0  # answers the workers wrote, for the cpu per query
+        nqueries = 0  # answers the workers wrote after the warm-up, for the cpu per query
         for i in range(self.a.runs + 1):  # the first round is a warm-up
+            if i == 1:
+                cpu0 = (cpu_seconds(self.ours_pids), cpu_seconds(nginx_pids))
             rep = self.replay_once()
             if qerr is None:
                 t = os.times()
                 r = stream_request(self.port, path, self.token, b"{}")
                 t2 = os.times()
-                client_cpu.append(t2.user - t.user + t2.system - t.system)
-                nqueries += 1
+                if i:
+                    client_cpu.append(t2.user - t.user + t2.system - t.system)
+                    nqueries += 1
                 if r["status"] != 200:
                     qerr = "POST %s: status %d, %r" % (path, r["status"], r["first"])
                     log("WARNING: %s: the query is not measured" % qerr)
             if qerr is None:
                 c = self.curl_query(path)
-                nqueries += c is not None
+                nqueries += bool(i and c is not None)
             if i:
                 replays.append(rep)
                 if qerr is None:
