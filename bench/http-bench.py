@@ -922,8 +922,8 @@ class Bench:
         print("http-bench: %s, %d cpus, %s, %s; %d FastCGI workers per pool, %d nginx worker(s); "
               "request log %s" % (m["host"], m["cpus"], m["nginx"], m["spawn_fcgi"], a.workers,
                                   a.nginx_workers, "on" if m["log_requests"] else "off"))
-        print("load average %.2f at the start, %.2f at the end (1 min)"
-              % (m["loadavg_start"][0], m["loadavg_end"][0]))
+        print("load average %.2f at the start (1 min; other work on the machine shows up in "
+              "the numbers)" % m["loadavg_start"][0])
         print("server: %s (library %s)" % (self.fcgi, ", ".join(self.libs) or "static"))
         print("table:  %s (%d files, version %d)\n" % (self.location, r["replay"]["files"],
                                                         r["replay"]["version"]))
