@@ -1,4 +1,4 @@
-/* files.c - GET|HEAD /files/{token}?sp=r&sig=...: the downloads behind the
+/* files.c - GET|HEAD /files/{token}/{path}?sp=r&sig=...: the downloads behind the
  * links that the local signer (store/sign_local.c) hands out for the files
  * of tables on local disk.  No bearer token: the link is the credential.
  *
@@ -467,12 +467,15 @@ static ds_status send_file(ds_request *req, const struct file *f, ds_error *err)
 ds_status ds_api_file(ds_request *req, ds_error *err)
 {
     const char *token = ds_route_arg(req, "token");
+    const char *path = ds_route_rest(req, "path");
     const char *sig = ds_request_param(req, "sig");
+    if (!path)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
     if (!sig)
         return ds_error_set(err, DS_ERR_FORBIDDEN,
                             "This link is incomplete: its 'sig' query parameter is missing.");
     ds_local_link link;
-    if (ds_local_link_open(req->srv->cat, req->arena, token, sig, &link, err) != DS_OK)
+    if (ds_local_link_open(req->srv->cat, req->arena, token, path, sig, &link, err) != DS_OK)
         return err->status;
     req->log_recipient = link.owner.recipient;
     req->log_share = link.owner.share;
