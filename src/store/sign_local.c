@@ -3,10 +3,12 @@
  * deletion vectors stored beside a table's data files.
  *
  * The link key (catalog.link_key, itself derived from link-key-file) is
- * split with crypto_kdf into an encryption key and a nonce key.  The token
- * is base64url(nonce || ciphertext), the signature base64url(tag): the
- * XChaCha20-Poly1305 detached MAC over the sealed record.  Verifying is the
- * AEAD check, which is constant time.
+ * split with crypto_kdf into an encryption key (1), a nonce key (2) and a
+ * file-signature key (3).  The token is base64url(nonce || ciphertext ||
+ * tag) of the sealed record (XChaCha20-Poly1305); the object path follows
+ * it in the URL path; sig is base64url of a 16-byte keyed BLAKE2b of the
+ * tag and the decoded object path.  Verifying is the AEAD check, then a
+ * constant-time comparison of the signature.
  */
 #include "config.h"
 #include "store/sign.h"
@@ -256,9 +258,26 @@ static ds_status seal(const ds_catalog *cat, const char *rootn, const ds_link_ow
     return DS_OK;
 }
 
-/* Appends rel to url, percent-encoding everything but the unreserved
+/* Whether c stands as it is in the path of a link: the unreserved
  * characters, '/' and '=' (partition directories read better as they are).
  * '+' is encoded so that no form decoder can turn it into a space. */
+static int kept_in_url(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == '=';
+}
+
+/* Length of rel once encoded by put_path. */
+static size_t url_path_len(const char *rel)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)rel; *p; p++)
+        n += kept_in_url(*p) ? 1 : 3;
+    return n;
+}
+
+/* Appends rel to url, percent-encoding (upper-case hex) every byte that
+ * kept_in_url does not keep. */
 static int put_path(ds_buf *url, const char *rel)
 {
     static const char hx[] = "0123456789ABCDEF";
@@ -268,8 +287,7 @@ static int put_path(ds_buf *url, const char *rel)
         return -1;
     for (const unsigned char *p = (const unsigned char *)rel; *p; p++) {
         unsigned char c = *p;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == '=') {
+        if (kept_in_url(c)) {
             *o++ = (char)c;
         } else {
             *o++ = '%';
@@ -310,15 +328,18 @@ static ds_status local_presign(void *ctx, const char *root, const char *path, in
     if (seal(cat, rootn, owner ? owner : &nobody, expires, err) != DS_OK)
         return err->status;
 
+    /* a link the server would answer 414 is never handed out; the length
+     * is exact, so every path whose link fits gets one */
+    size_t plen = url_path_len(rel);
+    size_t ulen = strlen(cat->endpoint) + strlen("/files/") + cache.token_len + 1 + plen +
+                  strlen("?sp=r&sig=") + SIG_CHARS;
+    if (ulen > DS_MAX_URI)
+        return too_long(err, "link URL", ulen);
+
     unsigned char sb[SIG_BYTES];
     char sig[SIG_CHARS + 2];
     file_sig(cache.mac_key, cache.tag, rel, sb);
     sodium_bin2base64(sig, sizeof sig, sb, sizeof sb, B64);
-    size_t ulen = strlen(cat->endpoint) + 7 + cache.token_len + 1 + 3 * strlen(rel) + 10 +
-                  SIG_CHARS;
-    size_t before = url->len;
-    if (ulen > DS_MAX_URI)
-        return too_long(err, "link URL", ulen);
     if (ds_buf_puts(url, cat->endpoint) < 0 || ds_buf_append(url, "/files/", 7) < 0 ||
         ds_buf_append(url, cache.token, cache.token_len) < 0 || ds_buf_putc(url, '/') < 0 ||
         put_path(url, rel) < 0 || ds_buf_append(url, "?sp=r&sig=", 10) < 0 ||
@@ -326,11 +347,6 @@ static ds_status local_presign(void *ctx, const char *root, const char *path, in
         ds_error_set(err, DS_ERR_NOMEM, NULL);
         ds_error_detail(err, "the signed URL does not fit its buffer");
         return err->status;
-    }
-    if (url->len - before > DS_MAX_URI) {
-        url->len = before;
-        url->data[before] = '\0';
-        return too_long(err, "link URL", ulen);
     }
     *expires_ms = expires;
     return DS_OK;
