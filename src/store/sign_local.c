@@ -171,7 +171,11 @@ static ds_status object_relpath(const char *dir, size_t dlen, const char *path, 
  * costs one short keyed hash.  Expiries are whole seconds, so a query
  * signed within one second reuses one token. */
 struct seal_cache {
-    const ds_catalog *cat;
+    int valid;
+    /* the link key itself, not the catalog's address: a catalog freed and
+     * another (with another key) allocated at the same address must not
+     * get the old key's token */
+    unsigned char link_key[DS_KEY_BYTES];
     int64_t expires;
     size_t keylen;
     char key[PLAIN_MAX];  /* root, recipient, share, schema, table (NUL-separated) */
@@ -225,7 +229,8 @@ static ds_status seal(const ds_catalog *cat, const char *rootn, const ds_link_ow
         if (put_field(pt, &pl, fields[i], i == NFIELDS - 1) < 0)
             return too_long(err, "link record", PLAIN_MAX + 1);
     size_t keylen = pl - HEAD_BYTES;
-    if (cache.cat == cat && cache.expires == expires && cache.keylen == keylen &&
+    if (cache.valid && cache.expires == expires && cache.keylen == keylen &&
+        sodium_memcmp(cache.link_key, cat->link_key, DS_KEY_BYTES) == 0 &&
         memcmp(cache.key, pt + HEAD_BYTES, keylen) == 0)
         return DS_OK;
     pt[0] = LINK_VERSION;
@@ -245,7 +250,8 @@ static ds_status seal(const ds_catalog *cat, const char *rootn, const ds_link_ow
         sodium_memzero(&k, sizeof k);
         return too_long(err, "link token", sodium_base64_ENCODED_LEN(rawlen, B64));
     }
-    cache.cat = cat;
+    cache.valid = 1;
+    memcpy(cache.link_key, cat->link_key, DS_KEY_BYTES);
     cache.expires = expires;
     cache.keylen = keylen;
     memcpy(cache.key, pt + HEAD_BYTES, keylen);

@@ -574,6 +574,42 @@ START_TEST(token_changes_with_the_expiry_second)
 }
 END_TEST
 
+/* The cache follows the key, not the catalog's address: a catalog whose
+ * key changed at the same address (what a catalog freed and another
+ * allocated in its place looks like) signs with its own key at once. */
+START_TEST(token_changes_with_the_key)
+{
+    struct parts pa, pb;
+    sign_parts(cat_a, "a.parquet", &acme, &pa);
+    sign_parts(cat_b, "a.parquet", &acme, &pb);
+    ck_assert_str_ne(pa.token, pb.token);
+    ds_local_link l;
+    assert_opens(cat_b, pb.token, pb.path, pb.sig, &l);
+    assert_denied(cat_a, pb.token, pb.path, pb.sig, "authentication failed");
+
+    ds_catalog *c = catalog_with(key_a);
+    struct parts p1, p2;
+    sign_parts(c, "a.parquet", &acme, &p1);
+    ck_assert_str_eq(p1.token, pa.token);
+    memcpy(c->link_key, cat_b->link_key, sizeof c->link_key);
+    sign_parts(c, "a.parquet", &acme, &p2);
+    ck_assert_str_eq(p2.token, pb.token);
+    assert_opens(c, p2.token, p2.path, p2.sig, &l);
+    ds_catalog_free(c);
+
+    /* and for real: freed, then another catalog (glibc's malloc gives it
+     * the same address, ASan's does not; both must work) */
+    c = catalog_with(key_a);
+    sign_parts(c, "a.parquet", &acme, &p1);
+    ds_catalog_free(c);
+    c = catalog_with(key_b);
+    sign_parts(c, "a.parquet", &acme, &p2);
+    ck_assert_str_eq(p2.token, pb.token);
+    assert_opens(c, p2.token, p2.path, p2.sig, &l);
+    ds_catalog_free(c);
+}
+END_TEST
+
 /* The cache is per thread: threads signing for different recipients at
  * once each get their own token. */
 struct signer_thread {
@@ -1346,6 +1382,7 @@ static Suite *sign_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, files_of_a_table_share_the_token);
     tcase_add_test(tc, token_changes_with_the_expiry_second);
+    tcase_add_test(tc, token_changes_with_the_key);
     tcase_add_test(tc, cache_is_per_thread);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
