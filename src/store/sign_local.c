@@ -273,12 +273,15 @@ static int kept_in_url(unsigned char c)
            c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == '=';
 }
 
-/* Length of rel once encoded by put_path. */
-static size_t url_path_len(const char *rel)
+/* Length of rel once encoded by put_path, and its number of segments. */
+static size_t url_path_len(const char *rel, size_t *nsegs)
 {
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)rel; *p; p++)
+    size_t n = 0, segs = 1;
+    for (const unsigned char *p = (const unsigned char *)rel; *p; p++) {
         n += kept_in_url(*p) ? 1 : 3;
+        segs += *p == '/';
+    }
+    *nsegs = segs;
     return n;
 }
 
@@ -334,9 +337,18 @@ static ds_status local_presign(void *ctx, const char *root, const char *path, in
     if (seal(cat, rootn, owner ? owner : &nobody, expires, err) != DS_OK)
         return err->status;
 
-    /* a link the server would answer 414 is never handed out; the length
-     * is exact, so every path whose link fits gets one */
-    size_t plen = url_path_len(rel);
+    /* a link the server would refuse is never handed out: 414 beyond
+     * DS_MAX_URI (the length is exact, so every path whose link fits gets
+     * one), 404 beyond DS_MAX_SEGMENTS ("files", the token, then the
+     * object's segments) */
+    size_t nsegs, plen = url_path_len(rel, &nsegs);
+    if (nsegs > DS_MAX_SEGMENTS - 2) {
+        ds_error_set(err, DS_ERR_UNSUPPORTED,
+                     "A file of this table has a path too long to be shared.");
+        ds_error_detail(err, "object path of %zu segments (at most %d fit in a link)", nsegs,
+                        DS_MAX_SEGMENTS - 2);
+        return err->status;
+    }
     size_t ulen = strlen(cat->endpoint) + strlen("/files/") + cache.token_len + 1 + plen +
                   strlen("?sp=r&sig=") + SIG_CHARS;
     if (ulen > DS_MAX_URI)

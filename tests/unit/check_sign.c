@@ -405,12 +405,19 @@ START_TEST(appends_to_the_buffer)
                      DS_OK);
     ck_assert_int_eq(strncmp(url.data, "{\"url\":\"" ENDPOINT "/files/", 8 + strlen(ENDPOINT) + 7),
                      0);
-    /* nothing is appended on failure: a bad path, a path too long for a
-     * link */
+    /* nothing is appended on failure: a bad path, a path too deep or too
+     * long for a link */
     size_t len = url.len;
     ds_error_clear(&err);
     ck_assert_int_eq(ds_local_signer.presign(cat_a, ROOT, "a/../b", 60, &acme, &url, &exp,
                                              &err), DS_ERR_INTERNAL);
+    ck_assert_uint_eq(url.len, len);
+    char deep[200] = "";
+    for (int i = 0; i < 63; i++)
+        strcat(deep, i ? "/a" : "a");
+    ds_error_clear(&err);
+    ck_assert_int_eq(ds_local_signer.presign(cat_a, ROOT, deep, 60, &acme, &url, &exp, &err),
+                     DS_ERR_UNSUPPORTED);
     ck_assert_uint_eq(url.len, len);
     char *wide = malloc(4001);
     ck_assert_ptr_nonnull(wide);
@@ -1190,6 +1197,38 @@ START_TEST(long_paths)
 }
 END_TEST
 
+/* A link has at most DS_MAX_SEGMENTS segments below the mount ("files",
+ * the token and the object's): a deeper object is refused at signing, not
+ * answered 404 later. */
+START_TEST(deepest_paths)
+{
+    char p[400];
+    for (int depth = 60; depth <= 64; depth++) {
+        p[0] = '\0';
+        for (int i = 0; i < depth; i++)
+            strcat(p, i ? "/d" : "d");
+        ds_buf url;
+        ds_error err;
+        int64_t exp;
+        ds_status st = sign(cat_a, ROOT, p, 60, &acme, &url, &exp, &err);
+        if (depth <= DS_MAX_SEGMENTS - 2) {
+            ck_assert_msg(st == DS_OK, "depth %d: %s", depth, err.detail);
+            struct parts s;
+            split_url(url.data, &s);
+            ck_assert_str_eq(s.path, p);
+            ds_local_link l;
+            assert_opens(cat_a, s.token, s.path, s.sig, &l);
+        } else {
+            ck_assert_msg(st == DS_ERR_UNSUPPORTED, "depth %d: status %d", depth, st);
+            ck_assert_str_eq(err.message, TOO_LONG);
+            ck_assert_ptr_nonnull(strstr(err.detail, "segments"));
+            ck_assert_uint_eq(url.len, 0);
+        }
+        ds_buf_free(&url);
+    }
+}
+END_TEST
+
 /* ====================================================================
  * the signer choice
  * ================================================================== */
@@ -1374,6 +1413,7 @@ static Suite *sign_suite(void)
     tcase_add_loop_test(tc, path_rules, 0, (int)N_ELEMS(path_cases));
     tcase_add_test(tc, root_forms);
     tcase_add_test(tc, long_paths);
+    tcase_add_test(tc, deepest_paths);
     tcase_add_test(tc, signer_for);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
