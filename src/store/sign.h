@@ -66,9 +66,10 @@ ds_status ds_signer_for(const struct ds_catalog *cat, const char *location, ds_s
 /* The local-link signer; ctx is the catalog (endpoint, link key). */
 extern const ds_signer_ops ds_local_signer;
 
-/* Longest token accepted or produced (characters).  With the signature and
- * the endpoint the whole URL must also fit the request parser's 8 KiB URI
- * limit; presign refuses (DS_ERR_UNSUPPORTED) what would not. */
+/* Longest token accepted or produced (characters).  With the endpoint, the
+ * object path and the signature the whole URL must also fit the request
+ * parser's 8 KiB URI limit and its DS_MAX_SEGMENTS path segments; presign
+ * refuses (DS_ERR_UNSUPPORTED) what would not. */
 #define DS_LINK_TOKEN_MAX 6144
 
 /* A decoded local link, as the /files/ endpoint sees it. */
