@@ -10,8 +10,8 @@ ds_status ds_api_get_share(ds_request *req, ds_error *err);
 ds_status ds_api_list_schemas(ds_request *req, ds_error *err);
 ds_status ds_api_list_tables(ds_request *req, ds_error *err);
 ds_status ds_api_list_all_tables(ds_request *req, ds_error *err);
-/* GET|HEAD /files/{token}: a file of a local table, through a signed link
- * (no bearer token). */
+/* GET|HEAD /files/{token}/{*path}: a file of a local table, through a
+ * signed link (no bearer token). */
 ds_status ds_api_file(ds_request *req, ds_error *err);
 
 /* List page tokens: URL-safe base64 of (version, offset, MAC).  The MAC

@@ -1,15 +1,20 @@
-/* files.c - GET|HEAD /files/{token}?sp=r&sig=...: the downloads behind the
- * links that the local signer (store/sign_local.c) hands out for the files
- * of tables on local disk.  No bearer token: the link is the credential.
+/* files.c - GET|HEAD /files/{token}/{*path}?sp=r&sig=...: the downloads
+ * behind the links that the local signer (store/sign_local.c) hands out for
+ * the files of tables on local disk.  No bearer token: the link is the
+ * credential.  The token (one per table, recipient and expiry second) seals
+ * where the table lives and for whom; the path after it, each segment
+ * percent-decoded once and joined with '/' by the router, is the object
+ * below the table root; sig, a keyed hash of the token's tag and that
+ * decoded path, binds the two (doc/internals/links.md).
  *
- * Order of checks: the link (AEAD, expiry), that its table and recipient
- * are still in the catalog, then the file itself: the real path of the
- * object must lie strictly below the real path of the table root (no
- * symbolic link out of the table) and be a regular file.  Then either the
- * bytes are streamed (single byte ranges, conditional requests, pread in
- * fixed chunks) or, with file-offload, the web server is told which file to
- * send.  Every refusal of a link has one public message; the reason goes to
- * the log only.
+ * Order of checks: the link (a clean path, the AEAD, the sig, the
+ * expiry), that its table and recipient are still in the catalog, then
+ * the file itself: the real path of the object must lie strictly below the
+ * real path of the table root (no symbolic link out of the table) and be a
+ * regular file.  Then either the bytes are streamed (single byte ranges,
+ * conditional requests, pread in fixed chunks) or, with file-offload, the
+ * web server is told which file to send.  Every refusal of a link has one
+ * public message; the reason goes to the log only.
  */
 #include "config.h"
 #include "api/api.h"
@@ -467,12 +472,17 @@ static ds_status send_file(ds_request *req, const struct file *f, ds_error *err)
 ds_status ds_api_file(ds_request *req, ds_error *err)
 {
     const char *token = ds_route_arg(req, "token");
+    /* the object path: the route matched one segment or more, so NULL
+     * means the arena could not hold the joined copy */
+    const char *path = ds_route_rest(req, "path");
     const char *sig = ds_request_param(req, "sig");
+    if (!path)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
     if (!sig)
         return ds_error_set(err, DS_ERR_FORBIDDEN,
                             "This link is incomplete: its 'sig' query parameter is missing.");
     ds_local_link link;
-    if (ds_local_link_open(req->srv->cat, req->arena, token, sig, &link, err) != DS_OK)
+    if (ds_local_link_open(req->srv->cat, req->arena, token, path, sig, &link, err) != DS_OK)
         return err->status;
     req->log_recipient = link.owner.recipient;
     req->log_share = link.owner.share;

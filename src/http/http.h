@@ -11,7 +11,7 @@
 #define DS_MAX_URI 8192          /* REQUEST_URI / PATH_INFO bytes -> 414 */
 #define DS_MAX_QUERY 8192        /* QUERY_STRING bytes -> 414 */
 #define DS_MAX_HEADER 8192       /* any header the server reads -> 431 */
-#define DS_MAX_SEGMENTS 16       /* path segments -> 404 beyond */
+#define DS_MAX_SEGMENTS 64       /* path segments -> 404 beyond */
 #define DS_MAX_PARAMS 32         /* query parameters -> 400 beyond */
 #define DS_REQUEST_ARENA_CAP (512u * 1024 * 1024)
 
@@ -75,7 +75,8 @@ enum { DS_ROUTE_AUTH = 1, DS_ROUTE_BODY = 2 };
 
 typedef struct ds_route {
     const char *method;
-    const char *pattern; /* "/shares/{share}/schemas"; {x} matches one segment */
+    const char *pattern; /* "/shares/{share}/schemas"; {x} matches one segment,
+                            a final {*x} one or more */
     ds_handler handler;
     unsigned flags;
 } ds_route;
@@ -87,4 +88,7 @@ extern const size_t ds_nroutes;
 ds_status ds_route_match(ds_request *req, const ds_route **out, ds_error *err);
 /* Value of the n-th {placeholder} segment of the matched route. */
 const char *ds_route_arg(const ds_request *req, const char *name);
+/* A final {*name} in a pattern matches one or more segments; this joins
+ * them with '/' (in the request arena).  NULL when there is no such part. */
+const char *ds_route_rest(const ds_request *req, const char *name);
 #endif

@@ -22,7 +22,7 @@ const ds_route ds_routes[] = {
      DS_ROUTE_AUTH | DS_ROUTE_BODY},
     /* the link is the credential: no bearer token (clients fetch these URLs
      * without one); the token is never logged, having no share/schema/table name */
-    {"GET", "/files/{token}", ds_api_file, 0},
+    {"GET", "/files/{token}/{*path}", ds_api_file, 0},
 };
 const size_t ds_nroutes = sizeof ds_routes / sizeof ds_routes[0];
 
@@ -37,6 +37,8 @@ static int path_matches(const ds_request *req, const char *pattern)
         size_t n = e ? (size_t)(e - p) : strlen(p);
         if (i >= req->nsegs)
             return 0;
+        if (p[0] == '{' && p[1] == '*')
+            return 1; /* the rest, at least one segment */
         if (p[0] != '{' && (strlen(req->segs[i]) != n || memcmp(req->segs[i], p, n) != 0))
             return 0;
         i++;
@@ -89,6 +91,39 @@ const char *ds_route_arg(const ds_request *req, const char *name)
         size_t n = e ? (size_t)(e - p) : strlen(p);
         if (p[0] == '{' && n == nl + 2 && memcmp(p + 1, name, nl) == 0)
             return i < req->nsegs ? req->segs[i] : NULL;
+        i++;
+        p += n;
+    }
+    return NULL;
+}
+
+const char *ds_route_rest(const ds_request *req, const char *name)
+{
+    size_t i = 0, nl = strlen(name);
+    const char *p = req->route;
+    if (!p)
+        return NULL;
+    while (*p == '/') {
+        p++;
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (p[0] == '{' && p[1] == '*' && n == nl + 3 && memcmp(p + 2, name, nl) == 0) {
+            if (i >= req->nsegs)
+                return NULL;
+            size_t len = 0;
+            for (size_t k = i; k < req->nsegs; k++)
+                len += strlen(req->segs[k]) + 1;
+            char *out = ds_arena_alloc(req->arena, len), *o = out;
+            if (!out)
+                return NULL;
+            for (size_t k = i; k < req->nsegs; k++) {
+                size_t sl = strlen(req->segs[k]);
+                memcpy(o, req->segs[k], sl);
+                o += sl;
+                *o++ = k + 1 < req->nsegs ? '/' : '\0';
+            }
+            return out;
+        }
         i++;
         p += n;
     }

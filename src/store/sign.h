@@ -5,15 +5,18 @@
  * to this server's own /files/ endpoint (sign_local.c); S3, GCS and Azure
  * fill in the same vtable with their presigned-URL schemes.
  *
- * A local link is  <endpoint>/files/<token>?sp=r&sig=<tag>  where token is
- * an XChaCha20-Poly1305 sealed record (format version, expiry, table root,
- * object path, recipient, share, schema, table) and tag its detached MAC,
- * both URL-safe base64 without padding.  The record is encrypted so that a
- * recipient never learns where the table is stored; the nonce is a keyed
- * hash of the record, so the same inputs at the same time give the same
- * URL byte for byte (golden tests run on a fixed clock).  The "sp" key is
- * there because delta-kernel-rs fetches a URL over plain HTTP only when
- * its query looks presigned.  See doc/internals/links.md.
+ * A local link is  <endpoint>/files/<token>/<path>?sp=r&sig=<sig>.  The
+ * token is an XChaCha20-Poly1305 sealed record (format version, expiry,
+ * table root, recipient, share, schema, table) with its tag, URL-safe
+ * base64: the same for every file of a query, so it is sealed once.  The
+ * path is the object's path below the root, percent-encoded; sig is a
+ * keyed BLAKE2b of the token's tag and the decoded path, so each file costs
+ * one short hash.  The record is encrypted so that a recipient never learns
+ * where the table is stored; the nonce is a keyed hash of the record, so
+ * the same inputs at the same time give the same URL byte for byte (golden
+ * tests run on a fixed clock).  The "sp" key is there because
+ * delta-kernel-rs fetches a URL over plain HTTP only when its query looks
+ * presigned.  Expiries are whole seconds.  See doc/internals/links.md.
  */
 #ifndef DS_SIGN_H
 #define DS_SIGN_H
@@ -63,9 +66,10 @@ ds_status ds_signer_for(const struct ds_catalog *cat, const char *location, ds_s
 /* The local-link signer; ctx is the catalog (endpoint, link key). */
 extern const ds_signer_ops ds_local_signer;
 
-/* Longest token accepted or produced (characters).  With the signature and
- * the endpoint the whole URL must also fit the request parser's 8 KiB URI
- * limit; presign refuses (DS_ERR_UNSUPPORTED) what would not. */
+/* Longest token accepted or produced (characters).  With the endpoint, the
+ * object path and the signature the whole URL must also fit the request
+ * parser's 8 KiB URI limit and its DS_MAX_SEGMENTS path segments; presign
+ * refuses (DS_ERR_UNSUPPORTED) what would not. */
 #define DS_LINK_TOKEN_MAX 6144
 
 /* A decoded local link, as the /files/ endpoint sees it. */
@@ -77,14 +81,16 @@ typedef struct ds_local_link {
     ds_link_owner owner; /* "" for fields the signer was not given */
 } ds_local_link;
 
-/* Verifies and decodes the token and signature of a /files/ link (the path
- * segment after /files/ and the sig parameter) in constant time.  Strings
- * are allocated in `a`.  Returns DS_OK, or DS_ERR_FORBIDDEN for anything
+/* Verifies and decodes a /files/ link: the token (the path segment after
+ * /files/), the object path (the rest of the path, percent-decoded and
+ * joined with '/') and the sig parameter, in constant time.  Strings are
+ * allocated in `a`.  Returns DS_OK, or DS_ERR_FORBIDDEN for anything
  * forged, tampered with, signed with another key or expired (now >
  * expires_ms); the public message never says which, the log detail does.
- * Never puts the token, the tag or the key in either. */
+ * Never puts the token, the signature or the key in either. */
 ds_status ds_local_link_open(const struct ds_catalog *cat, ds_arena *a, const char *token,
-                             const char *sig, ds_local_link *out, ds_error *err);
+                             const char *path, const char *sig, ds_local_link *out,
+                             ds_error *err);
 
 /* Relative path (below the table root, still URI-encoded as the log would
  * write it) of a deletion vector stored with storageType "u": the optional

@@ -3,10 +3,12 @@
  * deletion vectors stored beside a table's data files.
  *
  * The link key (catalog.link_key, itself derived from link-key-file) is
- * split with crypto_kdf into an encryption key and a nonce key.  The token
- * is base64url(nonce || ciphertext), the signature base64url(tag): the
- * XChaCha20-Poly1305 detached MAC over the sealed record.  Verifying is the
- * AEAD check, which is constant time.
+ * split with crypto_kdf into an encryption key (1), a nonce key (2) and a
+ * file-signature key (3).  The token is base64url(nonce || ciphertext ||
+ * tag) of the sealed record (XChaCha20-Poly1305); the object path follows
+ * it in the URL path; sig is base64url of a 16-byte keyed BLAKE2b of the
+ * tag and the decoded object path.  Verifying is the AEAD check, then a
+ * constant-time comparison of the signature.
  */
 #include "config.h"
 #include "store/sign.h"
@@ -20,13 +22,14 @@
 #include <string.h>
 #include <strings.h>
 
-#define LINK_VERSION 1
+#define LINK_VERSION 2
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define HEAD_BYTES 9 /* version byte, expiry (int64, big-endian) */
-#define NFIELDS 6    /* root, relpath, recipient, share, schema, table */
+#define NFIELDS 5    /* root, recipient, share, schema, table */
 #define RAW_MAX (DS_LINK_TOKEN_MAX / 4 * 3)
-#define PLAIN_MAX (RAW_MAX - NONCE_BYTES)
+#define PLAIN_MAX (RAW_MAX - NONCE_BYTES - TAG_BYTES)
+#define SIG_BYTES 16
 #define SIG_CHARS 22 /* 16 bytes in base64 without padding */
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
@@ -38,12 +41,14 @@ static const unsigned char link_ad[] = "delta-sharing-fcgi /files/ link";
 struct link_keys {
     unsigned char enc[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
     unsigned char nonce[crypto_generichash_KEYBYTES];
+    unsigned char mac[crypto_generichash_KEYBYTES];
 };
 
 static void derive_keys(const ds_catalog *cat, struct link_keys *k)
 {
     crypto_kdf_derive_from_key(k->enc, sizeof k->enc, 1, "ds-files", cat->link_key);
     crypto_kdf_derive_from_key(k->nonce, sizeof k->nonce, 2, "ds-files", cat->link_key);
+    crypto_kdf_derive_from_key(k->mac, sizeof k->mac, 3, "ds-files", cat->link_key);
 }
 
 /* ---- paths ------------------------------------------------------------- */
@@ -160,6 +165,27 @@ static ds_status object_relpath(const char *dir, size_t dlen, const char *path, 
 
 /* ---- presign ------------------------------------------------------------ */
 
+/* The sealed part of a link depends only on the table, the recipient and
+ * the expiry, which are the same for every file of a query: it is made
+ * once and kept in a one-entry cache per thread, so that signing a file
+ * costs one short keyed hash.  Expiries are whole seconds, so a query
+ * signed within one second reuses one token. */
+struct seal_cache {
+    int valid;
+    /* the link key itself, not the catalog's address: a catalog freed and
+     * another (with another key) allocated at the same address must not
+     * get the old key's token */
+    unsigned char link_key[DS_KEY_BYTES];
+    int64_t expires;
+    size_t keylen;
+    char key[PLAIN_MAX];  /* root, recipient, share, schema, table (NUL-separated) */
+    char token[DS_LINK_TOKEN_MAX + 8];
+    size_t token_len;
+    unsigned char tag[TAG_BYTES];
+    unsigned char mac_key[crypto_generichash_KEYBYTES];
+};
+static _Thread_local struct seal_cache cache;
+
 static int put_field(unsigned char *pt, size_t *len, const char *s, int last)
 {
     size_t n = strlen(s) + (last ? 0 : 1);
@@ -167,6 +193,120 @@ static int put_field(unsigned char *pt, size_t *len, const char *s, int last)
         return -1;
     memcpy(pt + *len, s, n); /* with its NUL separator, except the last */
     *len += n;
+    return 0;
+}
+
+/* The per-file signature: keyed BLAKE2b of the token's tag and the
+ * decoded object path. */
+static void file_sig(const unsigned char *mac_key, const unsigned char *tag, const char *rel,
+                     unsigned char out[SIG_BYTES])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, mac_key, crypto_generichash_KEYBYTES, SIG_BYTES);
+    crypto_generichash_update(&st, tag, TAG_BYTES);
+    crypto_generichash_update(&st, (const unsigned char *)rel, strlen(rel));
+    crypto_generichash_final(&st, out, SIG_BYTES);
+}
+
+static ds_status too_long(ds_error *err, const char *what, size_t n)
+{
+    ds_error_set(err, DS_ERR_UNSUPPORTED, "A file of this table has a path too long to be shared.");
+    ds_error_detail(err, "%s of %zu bytes", what, n);
+    return err->status;
+}
+
+/* Fills the cache for (root, owner, expires) unless it holds them. */
+static ds_status seal(const ds_catalog *cat, const char *rootn, const ds_link_owner *owner,
+                      int64_t expires, ds_error *err)
+{
+    const char *fields[NFIELDS] = {rootn, owner->recipient ? owner->recipient : "",
+                                   owner->share ? owner->share : "",
+                                   owner->schema ? owner->schema : "",
+                                   owner->table ? owner->table : ""};
+    unsigned char pt[PLAIN_MAX];
+    size_t pl = HEAD_BYTES;
+    for (int i = 0; i < NFIELDS; i++)
+        if (put_field(pt, &pl, fields[i], i == NFIELDS - 1) < 0)
+            return too_long(err, "link record", PLAIN_MAX + 1);
+    size_t keylen = pl - HEAD_BYTES;
+    /* memcmp, not sodium_memcmp: both keys are the server's own, neither
+     * comes from a request, and this runs once per file */
+    if (cache.valid && cache.expires == expires && cache.keylen == keylen &&
+        memcmp(cache.link_key, cat->link_key, DS_KEY_BYTES) == 0 &&
+        memcmp(cache.key, pt + HEAD_BYTES, keylen) == 0)
+        return DS_OK;
+    pt[0] = LINK_VERSION;
+    for (int i = 0; i < 8; i++)
+        pt[1 + i] = (unsigned char)((uint64_t)expires >> (56 - 8 * i));
+    struct link_keys k;
+    derive_keys(cat, &k);
+    unsigned char raw[NONCE_BYTES + PLAIN_MAX + TAG_BYTES];
+    /* deterministic nonce: a keyed hash of the record (SIV-like; equal
+     * records are the only thing two equal tokens reveal) */
+    crypto_generichash(raw, NONCE_BYTES, pt, pl, k.nonce, sizeof k.nonce);
+    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(raw + NONCE_BYTES, raw + NONCE_BYTES + pl,
+                                                        NULL, pt, pl, link_ad,
+                                                        sizeof link_ad - 1, NULL, raw, k.enc);
+    size_t rawlen = NONCE_BYTES + pl + TAG_BYTES;
+    if (sodium_base64_ENCODED_LEN(rawlen, B64) > sizeof cache.token) {
+        sodium_memzero(&k, sizeof k);
+        return too_long(err, "link token", sodium_base64_ENCODED_LEN(rawlen, B64));
+    }
+    cache.valid = 1;
+    memcpy(cache.link_key, cat->link_key, DS_KEY_BYTES);
+    cache.expires = expires;
+    cache.keylen = keylen;
+    memcpy(cache.key, pt + HEAD_BYTES, keylen);
+    memcpy(cache.tag, raw + NONCE_BYTES + pl, TAG_BYTES);
+    memcpy(cache.mac_key, k.mac, sizeof cache.mac_key);
+    sodium_bin2base64(cache.token, sizeof cache.token, raw, rawlen, B64);
+    cache.token_len = strlen(cache.token);
+    sodium_memzero(&k, sizeof k);
+    sodium_memzero(pt, sizeof pt);
+    return DS_OK;
+}
+
+/* Whether c stands as it is in the path of a link: the unreserved
+ * characters, '/' and '=' (partition directories read better as they are).
+ * '+' is encoded so that no form decoder can turn it into a space. */
+static int kept_in_url(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == '=';
+}
+
+/* Length of rel once encoded by put_path, and its number of segments. */
+static size_t url_path_len(const char *rel, size_t *nsegs)
+{
+    size_t n = 0, segs = 1;
+    for (const unsigned char *p = (const unsigned char *)rel; *p; p++) {
+        n += kept_in_url(*p) ? 1 : 3;
+        segs += *p == '/';
+    }
+    *nsegs = segs;
+    return n;
+}
+
+/* Appends rel to url, percent-encoding (upper-case hex) every byte that
+ * kept_in_url does not keep. */
+static int put_path(ds_buf *url, const char *rel)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    size_t n = strlen(rel);
+    char *o = ds_buf_reserve(url, 3 * n), *o0 = o;
+    if (!o)
+        return -1;
+    for (const unsigned char *p = (const unsigned char *)rel; *p; p++) {
+        unsigned char c = *p;
+        if (kept_in_url(c)) {
+            *o++ = (char)c;
+        } else {
+            *o++ = '%';
+            *o++ = hx[c >> 4];
+            *o++ = hx[c & 15];
+        }
+    }
+    ds_buf_commit(url, (size_t)(o - o0));
     return 0;
 }
 
@@ -190,65 +330,40 @@ static ds_status local_presign(void *ctx, const char *root, const char *path, in
     char rel[PLAIN_MAX + 1];
     if (object_relpath(root + 7, dlen, path, rel, err) != DS_OK)
         return err->status;
-
-    int64_t expires = ds_now_ms() + ttl_s * 1000;
-    unsigned char pt[PLAIN_MAX];
-    size_t pl = HEAD_BYTES;
-    pt[0] = LINK_VERSION;
-    for (int i = 0; i < 8; i++)
-        pt[1 + i] = (unsigned char)((uint64_t)expires >> (56 - 8 * i));
     char rootn[8 + 4096 + 1];
     int rn = snprintf(rootn, sizeof rootn, "file://%.*s", (int)dlen, root + 7);
+    if (rn < 0 || (size_t)rn >= sizeof rootn)
+        return too_long(err, "table root", dlen);
     static const ds_link_owner nobody = {"", "", "", ""};
-    if (!owner)
-        owner = &nobody;
-    const char *fields[NFIELDS] = {rootn, rel,
-                                   owner->recipient ? owner->recipient : "",
-                                   owner->share ? owner->share : "",
-                                   owner->schema ? owner->schema : "",
-                                   owner->table ? owner->table : ""};
-    int rc = rn < 0 || (size_t)rn >= sizeof rootn;
-    for (int i = 0; !rc && i < NFIELDS; i++)
-        rc = put_field(pt, &pl, fields[i], i == NFIELDS - 1);
-    if (rc) {
-        sodium_memzero(pt, sizeof pt);
-        ds_error_set(err, DS_ERR_UNSUPPORTED,
-                     "A file of this table has a path too long to be shared.");
-        ds_error_detail(err, "link record over %d bytes for %.200s", PLAIN_MAX, path);
+    int64_t expires = (ds_now_ms() / 1000 + ttl_s) * 1000;
+    if (seal(cat, rootn, owner ? owner : &nobody, expires, err) != DS_OK)
         return err->status;
-    }
 
-    struct link_keys k;
-    derive_keys(cat, &k);
-    unsigned char raw[NONCE_BYTES + PLAIN_MAX], tag[TAG_BYTES];
-    /* deterministic nonce: a keyed hash of the record (SIV-like; equal
-     * records are the only thing two equal tokens reveal) */
-    crypto_generichash(raw, NONCE_BYTES, pt, pl, k.nonce, sizeof k.nonce);
-    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(raw + NONCE_BYTES, tag, NULL, pt, pl,
-                                                        link_ad, sizeof link_ad - 1, NULL, raw,
-                                                        k.enc);
-    sodium_memzero(&k, sizeof k);
-    sodium_memzero(pt, sizeof pt);
+    /* a link the server would refuse is never handed out: 414 beyond
+     * DS_MAX_URI (the length is exact, so every path whose link fits gets
+     * one), 404 beyond DS_MAX_SEGMENTS ("files", the token, then the
+     * object's segments) */
+    size_t nsegs, plen = url_path_len(rel, &nsegs);
+    if (nsegs > DS_MAX_SEGMENTS - 2) {
+        ds_error_set(err, DS_ERR_UNSUPPORTED,
+                     "A file of this table has a path too long to be shared.");
+        ds_error_detail(err, "object path of %zu segments (at most %d fit in a link)", nsegs,
+                        DS_MAX_SEGMENTS - 2);
+        return err->status;
+    }
+    size_t ulen = strlen(cat->endpoint) + strlen("/files/") + cache.token_len + 1 + plen +
+                  strlen("?sp=r&sig=") + SIG_CHARS;
+    if (ulen > DS_MAX_URI)
+        return too_long(err, "link URL", ulen);
 
-    char token[DS_LINK_TOKEN_MAX + 8], sig[SIG_CHARS + 2];
-    size_t rawlen = NONCE_BYTES + pl;
-    if (sodium_base64_ENCODED_LEN(rawlen, B64) > sizeof token) {
-        ds_error_set(err, DS_ERR_UNSUPPORTED,
-                     "A file of this table has a path too long to be shared.");
-        ds_error_detail(err, "link token over %d characters", DS_LINK_TOKEN_MAX);
-        return err->status;
-    }
-    sodium_bin2base64(token, sizeof token, raw, rawlen, B64);
-    sodium_bin2base64(sig, sizeof sig, tag, sizeof tag, B64);
-    size_t ulen = strlen(cat->endpoint) + strlen("/files/") + strlen(token) +
-                  strlen("?sp=r&sig=") + strlen(sig);
-    if (ulen > DS_MAX_URI) {
-        ds_error_set(err, DS_ERR_UNSUPPORTED,
-                     "A file of this table has a path too long to be shared.");
-        ds_error_detail(err, "link URL of %zu bytes (the limit is %d)", ulen, DS_MAX_URI);
-        return err->status;
-    }
-    if (ds_buf_printf(url, "%s/files/%s?sp=r&sig=%s", cat->endpoint, token, sig) < 0) {
+    unsigned char sb[SIG_BYTES];
+    char sig[SIG_CHARS + 2];
+    file_sig(cache.mac_key, cache.tag, rel, sb);
+    sodium_bin2base64(sig, sizeof sig, sb, sizeof sb, B64);
+    if (ds_buf_puts(url, cat->endpoint) < 0 || ds_buf_append(url, "/files/", 7) < 0 ||
+        ds_buf_append(url, cache.token, cache.token_len) < 0 || ds_buf_putc(url, '/') < 0 ||
+        put_path(url, rel) < 0 || ds_buf_append(url, "?sp=r&sig=", 10) < 0 ||
+        ds_buf_append(url, sig, SIG_CHARS) < 0) {
         ds_error_set(err, DS_ERR_NOMEM, NULL);
         ds_error_detail(err, "the signed URL does not fit its buffer");
         return err->status;
@@ -290,27 +405,30 @@ static ds_status deny(ds_error *err, const char *why)
 }
 
 ds_status ds_local_link_open(const ds_catalog *cat, ds_arena *a, const char *token,
-                             const char *sig, ds_local_link *out, ds_error *err)
+                             const char *path, const char *sig, ds_local_link *out,
+                             ds_error *err)
 {
     if (!cat->has_link_key)
         return deny(err, "no link-key-file is configured");
-    if (!token || !sig)
-        return deny(err, "token or signature missing");
+    if (!token || !sig || !path)
+        return deny(err, "token, path or signature missing");
     size_t tl = strlen(token);
     if (tl == 0 || tl > DS_LINK_TOKEN_MAX)
         return deny(err, "token length out of range");
     if (strlen(sig) != SIG_CHARS)
         return deny(err, "signature of the wrong length");
-    unsigned char raw[RAW_MAX + 3], tag[TAG_BYTES + 2];
-    size_t rawlen = 0, taglen = 0;
+    if (relpath_ok(path) < 0)
+        return deny(err, "the object path has an empty, '.' or '..' segment");
+    unsigned char raw[RAW_MAX + 3], sb[SIG_BYTES + 2];
+    size_t rawlen = 0, sblen = 0;
     const char *end = NULL;
     if (sodium_base642bin(raw, sizeof raw, token, tl, NULL, &rawlen, &end, B64) != 0 ||
         end != token + tl)
         return deny(err, "token is not URL-safe base64");
-    if (rawlen < NONCE_BYTES + HEAD_BYTES + NFIELDS - 1)
+    if (rawlen < NONCE_BYTES + HEAD_BYTES + NFIELDS - 1 + TAG_BYTES)
         return deny(err, "token too short");
-    if (sodium_base642bin(tag, sizeof tag, sig, SIG_CHARS, NULL, &taglen, &end, B64) != 0 ||
-        end != sig + SIG_CHARS || taglen != TAG_BYTES)
+    if (sodium_base642bin(sb, sizeof sb, sig, SIG_CHARS, NULL, &sblen, &end, B64) != 0 ||
+        end != sig + SIG_CHARS || sblen != SIG_BYTES)
         return deny(err, "signature is not URL-safe base64");
 
     /* only the canonical spelling: no second token for the same bytes */
@@ -318,11 +436,12 @@ ds_status ds_local_link_open(const ds_catalog *cat, ds_arena *a, const char *tok
     sodium_bin2base64(canon, sizeof canon, raw, rawlen, B64);
     if (strcmp(canon, token) != 0)
         return deny(err, "token is not in canonical base64");
-    sodium_bin2base64(canon, sizeof canon, tag, taglen, B64);
+    sodium_bin2base64(canon, sizeof canon, sb, sblen, B64);
     if (strcmp(canon, sig) != 0)
         return deny(err, "signature is not in canonical base64");
 
-    size_t pl = rawlen - NONCE_BYTES;
+    size_t pl = rawlen - NONCE_BYTES - TAG_BYTES;
+    const unsigned char *tag = raw + NONCE_BYTES + pl;
     unsigned char *pt = ds_arena_alloc(a, pl + 1);
     if (!pt)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
@@ -330,9 +449,14 @@ ds_status ds_local_link_open(const ds_catalog *cat, ds_arena *a, const char *tok
     derive_keys(cat, &k);
     int bad = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
         pt, NULL, raw + NONCE_BYTES, pl, tag, link_ad, sizeof link_ad - 1, raw, k.enc);
+    unsigned char want[SIG_BYTES];
+    if (!bad)
+        file_sig(k.mac, tag, path, want);
     sodium_memzero(&k, sizeof k);
     if (bad)
         return deny(err, "authentication failed (tampered, or signed with another key)");
+    if (sodium_memcmp(want, sb, SIG_BYTES) != 0)
+        return deny(err, "the signature does not match the object path");
     pt[pl] = '\0';
     if (pt[0] != LINK_VERSION)
         return deny(err, "unknown link format version");
@@ -355,7 +479,7 @@ ds_status ds_local_link_open(const ds_catalog *cat, ds_arena *a, const char *tok
     }
     if (nf != NFIELDS || !ended)
         return deny(err, "malformed link record");
-    if (strncmp(f[0], "file:///", 8) != 0 || relpath_ok(f[1]) < 0)
+    if (strncmp(f[0], "file:///", 8) != 0)
         return deny(err, "malformed link record");
     int64_t expires = (int64_t)ex;
     int64_t now = ds_now_ms();
@@ -365,13 +489,16 @@ ds_status ds_local_link_open(const ds_catalog *cat, ds_arena *a, const char *tok
         snprintf(why, sizeof why, "expired at %s", when);
         return deny(err, why);
     }
+    char *rp = ds_arena_strdup(a, path);
+    if (!rp)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
     out->root = f[0];
-    out->relpath = f[1];
+    out->relpath = rp;
     out->expires_ms = expires;
-    out->owner.recipient = f[2];
-    out->owner.share = f[3];
-    out->owner.schema = f[4];
-    out->owner.table = f[5];
+    out->owner.recipient = f[1];
+    out->owner.share = f[2];
+    out->owner.schema = f[3];
+    out->owner.table = f[4];
     return DS_OK;
 }
 

@@ -30,8 +30,10 @@ HEAD .../tables/{t}, startingTimestamp), metadata (parquet and delta
 format), query {} in both formats, request validation, time travel by
 version and by timestamp, pagination with maxFiles and pageToken, and
 every signed URL of every response followed (HEAD, GET, two ranged GETs,
-bytes compared with the file on disk).  Then the refusals: a tampered
-URL (403), unknown table/share (404), bad or missing token (401).
+bytes compared with the file on disk; a local table's URL must be
+<endpoint>/files/<token>/<the file's path below the table>?...).  Then the
+refusals: a tampered URL (its sig, its token or its object path: 403),
+unknown table/share (404), bad or missing token (401).
 
 Prints PASS/FAIL lines and "N passed, M failed"; exits 0 when everything
 passed, 1 on any mismatch, 2 when the harness itself cannot run (bad
@@ -647,11 +649,31 @@ class Client:
             with self.check("%s: %s: URL of %s" % (t.full, what, path)) as c:
                 self.check_url(c, t, url, size, path)
 
+    def link_parts(self, url):
+        """(prefix, token, object path as in the URL) of a /files/ link, the
+        prefix being the URL path up to and including /files/; None when
+        the URL does not have that shape."""
+        prefix = urllib.parse.urlsplit(self.endpoint).path.rstrip("/") + "/files/"
+        upath = urllib.parse.urlsplit(url).path
+        if not upath.startswith(prefix):
+            return None
+        token, sep, obj = upath[len(prefix):].partition("/")
+        if not (token and sep and obj):
+            return None
+        return prefix, token, obj
+
     def check_url(self, c, t, url, size, path):
         u = urllib.parse.urlsplit(url)
         c.need(u.scheme in ("http", "https") and u.netloc, "not an absolute http(s) URL: %r" % url)
         c.expect(url.startswith(self.endpoint + "/files/"),
                  "local-table URL is not under %s/files/ (section 8, OURS)" % self.endpoint)
+        parts = self.link_parts(url)
+        if c.expect(parts is not None, "URL path is not /files/<token>/<object path>: %s"
+                    % short(url)):
+            # the object's path, decoded once, is the log's path decoded once
+            c.expect(urllib.parse.unquote_to_bytes(parts[2]) ==
+                     urllib.parse.unquote_to_bytes(path),
+                     "URL path names %r, the log %r" % (parts[2], path))
         keys = {k.lower() for k, _ in urllib.parse.parse_qsl(u.query, keep_blank_values=True)}
         c.expect(keys & PRESIGNED_KEYS, "no presigned-looking key (sp, ...) in the query (U5)")
         with open(t.disk_path(path), "rb") as fh:
@@ -913,10 +935,24 @@ class Client:
                                      u._replace(query=urllib.parse.urlencode(qq)).geturl()))
                 variants.append(("no sig", u._replace(query=urllib.parse.urlencode(
                     [(k, v) for k, v in q if k != "sig"])).geturl()))
-                tok = u.path.rsplit("/", 1)
-                if len(tok) == 2 and tok[1]:
-                    variants.append(("link token char flipped", u._replace(
-                        path=tok[0] + "/" + flip(tok[1], len(tok[1]) // 2)).geturl()))
+                parts = self.link_parts(url)
+                c.need(parts is not None, "not a /files/<token>/<path> URL: %s" % short(url))
+                prefix, tok, obj = parts
+                variants.append(("link token char flipped", u._replace(
+                    path=prefix + flip(tok, len(tok) // 2) + "/" + obj).geturl()))
+                # the object path is signed too: another name, one segment
+                # more or one less, under the same token and sig
+                head, _, name = obj.rpartition("/")
+                i = next((k for k in range(len(name) // 2, len(name)) if name[k].isalnum()), 0)
+                variants.append(("object path char flipped", u._replace(
+                    path=prefix + tok + "/" + (head + "/" if head else "") + flip(name, i)
+                ).geturl()))
+                variants.append(("object path with a segment more", u._replace(
+                    path=prefix + tok + "/" + obj + "/x").geturl()))
+                variants.append(("object path with a segment less" if head else
+                                 "object path in a directory", u._replace(
+                                     path=prefix + tok + "/" + (name if head else "x/" + obj)
+                                 ).geturl()))
                 for why, bad in variants:
                     for method in ("GET", "HEAD"):
                         r = http(method, bad)

@@ -1,9 +1,12 @@
-/* check_files.c - GET|HEAD /files/{token} through ds_server_handle with
- * in-memory CGI I/O, for what the golden cases cannot reach: binary bytes
- * across the 256 KiB read chunks, ranges over every offset of a file,
- * memory that does not grow with the file, a file that shrinks while it is
- * sent, a client that goes away, a FIFO (must not hang), a token that never
- * reaches the log, and links under replaced auth/discovery seams. */
+/* check_files.c - GET|HEAD /files/{token}/{path} through ds_server_handle
+ * with in-memory CGI I/O, for what the golden cases cannot reach: binary
+ * bytes across the 256 KiB read chunks, ranges over every offset of a
+ * file, memory that does not grow with the file, a file that shrinks while
+ * it is sent, a client that goes away, a FIFO (must not hang), a token that
+ * never reaches the log, links under replaced auth/discovery seams, file
+ * names with every kind of byte (through REQUEST_URI and through the
+ * decoded PATH_INFO), the deepest path a link can name, and one file's
+ * signature replayed for another. */
 #include "config.h"
 #include "deltasharing.h"
 #include "catalog/catalog.h"
@@ -213,10 +216,38 @@ static void sign_rel(ds_server *s, const char *rel, const char *recipient)
     snprintf(g_query, sizeof g_query, "%s", q + 1);
 }
 
+/* g_path with its percent-encoding undone, as a web server's PATH_INFO. */
+static void decoded_path(char *out, size_t n)
+{
+    size_t o = 0;
+    for (const char *p = g_path; *p; p++) {
+        ck_assert_uint_lt(o + 1, n);
+        if (*p == '%') {
+            unsigned v;
+            ck_assert_int_eq(sscanf(p + 1, "%2X", &v), 1);
+            out[o++] = (char)v;
+            p += 2;
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+}
+
+static int via_path_info; /* request() passes the path as PATH_INFO */
+
 static void request(ds_server *s, const char *method, const char *range, struct resp *r)
 {
     static char uri[9300], qs[300], rg[200], m[32];
-    snprintf(uri, sizeof uri, "REQUEST_URI=" MOUNT "%s?%s", g_path, g_query);
+    if (via_path_info) {
+        /* a rewrite: REQUEST_URI does not start with the mount point */
+        char dec[9000];
+        decoded_path(dec, sizeof dec);
+        snprintf(uri, sizeof uri, "PATH_INFO=%s", dec);
+        r->io.env[r->io.nenv++] = "REQUEST_URI=/elsewhere";
+    } else {
+        snprintf(uri, sizeof uri, "REQUEST_URI=" MOUNT "%s?%s", g_path, g_query);
+    }
     snprintf(qs, sizeof qs, "QUERY_STRING=%s", g_query);
     snprintf(m, sizeof m, "REQUEST_METHOD=%s", method);
     r->io.env[r->io.nenv++] = m;
@@ -388,7 +419,12 @@ END_TEST
 START_TEST(token_never_logged)
 {
     sign_rel(srv, "missing", "acme");
-    const char *tok = g_path + strlen("/files/");
+    char tok[sizeof g_path];
+    snprintf(tok, sizeof tok, "%s", g_path + strlen("/files/"));
+    ck_assert_ptr_nonnull(strchr(tok, '/'));
+    *strchr(tok, '/') = '\0';
+    ck_assert_uint_gt(strlen(tok), 40);
+    ck_assert_str_eq(g_path + strlen("/files/") + strlen(tok), "/missing");
     const char *sig = strstr(g_query, "sig=") + 4;
     const char *methods[] = {"GET", "HEAD", "POST"};
     for (size_t i = 0; i < N_ELEMS(methods); i++) {
@@ -400,7 +436,8 @@ START_TEST(token_never_logged)
         ck_assert_ptr_null(strstr(last_log, sig));
         ck_assert_ptr_null(strstr(r.io.out.data, tok));
         ck_assert_ptr_null(strstr(r.io.out.data, table)); /* nor the storage path */
-        ck_assert_ptr_nonnull(strstr(last_log, i == 2 ? "route=-" : "route=/files/{token}"));
+        ck_assert_ptr_nonnull(
+            strstr(last_log, i == 2 ? "route=-" : "route=/files/{token}/{*path} "));
         resp_free(&r);
     }
 }
@@ -459,6 +496,128 @@ START_TEST(offload_headers)
 }
 END_TEST
 
+/* The path travels in the URL: '+', '%', ' ', '=', non-ASCII and
+ * non-UTF-8 bytes, encoded by the signer, decoded once by the server,
+ * through REQUEST_URI and through a PATH_INFO the web server decoded. */
+START_TEST(odd_names_round_trip)
+{
+    char d[700];
+    snprintf(d, sizeof d, "%s/odd dir", table);
+    ck_assert_int_eq(mkdir(d, 0755), 0);
+    snprintf(d, sizeof d, "%s/odd dir/k=v+w", table);
+    ck_assert_int_eq(mkdir(d, 0755), 0);
+    put_file("odd dir/k=v+w/a b%c+d=\xc3\xa9\xff.bin", "odd bytes", 9);
+    /* a decoy a form decoder would pick: '+' read as a space */
+    snprintf(d, sizeof d, "%s/odd dir/k=v w", table);
+    ck_assert_int_eq(mkdir(d, 0755), 0);
+    put_file("odd dir/k=v w/a b%c d=\xc3\xa9\xff.bin", "decoy", 5);
+    sign_rel(srv, "odd%20dir/k=v+w/a%20b%25c+d=%C3%A9%FF.bin", "acme");
+    const char *name = strchr(g_path + strlen("/files/"), '/');
+    ck_assert_str_eq(name, "/odd%20dir/k=v%2Bw/a%20b%25c%2Bd=%C3%A9%FF.bin");
+    for (via_path_info = 0; via_path_info < 2; via_path_info++) {
+        struct resp r;
+        resp_init(&r);
+        request(srv, "GET", NULL, &r);
+        ck_assert_msg(r.status == 200, "status %d (PATH_INFO: %d): %s", r.status,
+                      via_path_info, last_log);
+        ck_assert_uint_eq(r.body_len, 9);
+        ck_assert(memcmp(r.body, "odd bytes", 9) == 0);
+        resp_free(&r);
+    }
+    via_path_info = 0;
+    /* '+' and '=' may also come unencoded (a client re-quoting the URL):
+     * in a path they are themselves */
+    char again[9000];
+    snprintf(again, sizeof again, "%.*s/odd%%20dir/k=v+w/a%%20b%%25c+d%%3D%%C3%%A9%%FF.bin",
+             (int)(name - g_path), g_path);
+    snprintf(g_path, sizeof g_path, "%s", again);
+    struct resp r;
+    resp_init(&r);
+    request(srv, "GET", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, 9);
+    ck_assert(memcmp(r.body, "odd bytes", 9) == 0);
+    resp_free(&r);
+}
+END_TEST
+
+/* The deepest object a link can name: "files", the token and 62
+ * segments make the 64 the request parser takes. */
+START_TEST(deepest_path)
+{
+    char rel[300] = "", p[900];
+    for (int i = 0; i < DS_MAX_SEGMENTS - 3; i++) {
+        strcat(rel, i ? "/d" : "d");
+        snprintf(p, sizeof p, "%s/%s", table, rel);
+        ck_assert_int_eq(mkdir(p, 0755), 0);
+    }
+    strcat(rel, "/deep.bin");
+    put_file(rel, "deep", 4);
+    sign_rel(srv, rel, "acme");
+    size_t segs = 0;
+    for (const char *c = g_path; *c; c++)
+        segs += *c == '/';
+    ck_assert_uint_eq(segs, DS_MAX_SEGMENTS);
+    struct resp r;
+    resp_init(&r);
+    request(srv, "GET", NULL, &r);
+    ck_assert_msg(r.status == 200, "status %d: %s", r.status, last_log);
+    ck_assert_uint_eq(r.body_len, 4);
+    ck_assert(memcmp(r.body, "deep", 4) == 0);
+    resp_free(&r);
+}
+END_TEST
+
+/* All files of the table share one token; each signature opens its own
+ * file only. */
+START_TEST(sig_replayed_for_another_file)
+{
+    sign_rel(srv, "bytes.bin", "acme");
+    char bytes_path[9000], bytes_query[200];
+    snprintf(bytes_path, sizeof bytes_path, "%s", g_path);
+    snprintf(bytes_query, sizeof bytes_query, "%s", g_query);
+    sign_rel(srv, "big.bin", "acme");
+    ck_assert_int_eq(strncmp(g_path, bytes_path, strlen(bytes_path) - strlen("bytes.bin")), 0);
+    ck_assert_str_ne(g_query, bytes_query);
+    snprintf(g_query, sizeof g_query, "%s", bytes_query); /* big.bin with bytes.bin's sig */
+    struct resp r;
+    resp_init(&r);
+    request(srv, "GET", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_nonnull(strstr(r.body, "This link is not valid, or it has expired."));
+    ck_assert_ptr_nonnull(strstr(last_log, "signature\\x20does\\x20not\\x20match"));
+    resp_free(&r);
+    /* the path is compared decoded: an encoded '/' is the same path; an
+     * encoded "../" is still refused */
+    char sub[700];
+    snprintf(sub, sizeof sub, "%s/sub", table);
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+    put_file("sub/e.bin", "e", 1);
+    sign_rel(srv, "sub/e.bin", "acme");
+    char *slash = strstr(g_path, "/sub/e.bin");
+    ck_assert_ptr_nonnull(slash);
+    snprintf(slash, sizeof g_path - (size_t)(slash - g_path), "/sub%%2Fe.bin");
+    resp_init(&r);
+    request(srv, "GET", NULL, &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_uint_eq(r.body_len, 1);
+    resp_free(&r);
+    snprintf(slash, sizeof g_path - (size_t)(slash - g_path), "/sub%%2F..%%2Fbytes.bin");
+    resp_init(&r);
+    request(srv, "GET", NULL, &r);
+    ck_assert_int_eq(r.status, 403);
+    ck_assert_ptr_nonnull(strstr(last_log, "segment"));
+    resp_free(&r);
+    /* no object path at all: not this endpoint */
+    *slash = '\0';
+    resp_init(&r);
+    request(srv, "GET", NULL, &r);
+    ck_assert_int_eq(r.status, 404);
+    ck_assert_ptr_nonnull(strstr(r.body, "No such endpoint."));
+    resp_free(&r);
+}
+END_TEST
+
 static Suite *files_suite(void)
 {
     Suite *s = suite_create("files");
@@ -474,6 +633,9 @@ static Suite *files_suite(void)
     tcase_add_test(tc, token_never_logged);
     tcase_add_test(tc, replaced_auth_seam);
     tcase_add_test(tc, offload_headers);
+    tcase_add_test(tc, odd_names_round_trip);
+    tcase_add_test(tc, deepest_path);
+    tcase_add_test(tc, sig_replayed_for_another_file);
     suite_add_tcase(s, tc);
     return s;
 }

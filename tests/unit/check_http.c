@@ -2026,6 +2026,194 @@ START_TEST(ndjson_client_gone)
 }
 END_TEST
 
+/* ====================================================================
+ * the router: {x} and a final {*x}
+ * ================================================================== */
+
+/* n segments "/s/s/.../s" after prefix (malloc'd). */
+static char *segments(const char *prefix, size_t n)
+{
+    size_t pl = strlen(prefix);
+    char *s = malloc(pl + 2 * n + 1);
+    ck_assert_ptr_nonnull(s);
+    memcpy(s, prefix, pl);
+    for (size_t i = 0; i < n; i++)
+        memcpy(s + pl + 2 * i, "/s", 2);
+    s[pl + 2 * n] = '\0';
+    return s;
+}
+
+struct route_case {
+    const char *method, *path; /* path below the mount, as in REQUEST_URI */
+    ds_status st;              /* of parsing then matching */
+    const char *pattern;       /* matched route when DS_OK */
+    const char *token, *rest;  /* ds_route_arg "token", ds_route_rest "path" */
+};
+
+static const struct route_case route_cases[] = {
+    /* one segment, many, none */
+    {"GET", "/files/T/a.parquet", DS_OK, "/files/{token}/{*path}", "T", "a.parquet"},
+    {"GET", "/files/T/p=1/q=2/a.parquet", DS_OK, "/files/{token}/{*path}", "T",
+     "p=1/q=2/a.parquet"},
+    {"GET", "/files/T", DS_ERR_NOT_FOUND, NULL, NULL, NULL},
+    {"GET", "/files/T/", DS_ERR_NOT_FOUND, NULL, NULL, NULL}, /* a trailing '/' is no segment */
+    {"GET", "/files/", DS_ERR_NOT_FOUND, NULL, NULL, NULL},
+    {"GET", "/files", DS_ERR_NOT_FOUND, NULL, NULL, NULL},
+    /* segments are decoded one by one, then joined: an encoded '/' inside
+     * a segment is a '/' of the joined path, and nothing is decoded twice */
+    {"GET", "/files/T/a%2Fb", DS_OK, "/files/{token}/{*path}", "T", "a/b"},
+    {"GET", "/files/T/a%2Fb/c", DS_OK, "/files/{token}/{*path}", "T", "a/b/c"},
+    {"GET", "/files/T/%2F", DS_OK, "/files/{token}/{*path}", "T", "/"},
+    {"GET", "/files/T%2Fa/b", DS_OK, "/files/{token}/{*path}", "T/a", "b"},
+    {"GET", "/files/T/a%252Fb/%20c+d%3D%C3%A9", DS_OK, "/files/{token}/{*path}", "T",
+     "a%2Fb/ c+d=\xc3\xa9"},
+    {"GET", "/files/T/a%zz", DS_ERR_MALFORMED, NULL, NULL, NULL},
+    {"GET", "/files/T/a%00", DS_ERR_MALFORMED, NULL, NULL, NULL},
+    /* what the handler refuses is still routed to it */
+    {"GET", "/files/T/a//b", DS_OK, "/files/{token}/{*path}", "T", "a//b"},
+    {"GET", "/files/T/../x", DS_OK, "/files/{token}/{*path}", "T", "../x"},
+    {"GET", "/files/T/a/b/", DS_OK, "/files/{token}/{*path}", "T", "a/b"},
+    /* HEAD rides on GET; other methods: 405 */
+    {"HEAD", "/files/T/a", DS_OK, "/files/{token}/{*path}", "T", "a"},
+    {"POST", "/files/T/a", DS_ERR_METHOD, NULL, NULL, NULL},
+    /* routes without a wildcard still match whole paths only */
+    {"GET", "/shares/x/extra", DS_ERR_NOT_FOUND, NULL, NULL, NULL},
+    {"GET", "/shares/x", DS_OK, "/shares/{share}", NULL, NULL},
+};
+
+/* Parses method path as the server does and matches it. */
+static ds_status route(const char *method, const char *path, ds_request *req, struct mem_io *io,
+                       ds_error *err)
+{
+    io_init(io);
+    char *uri = malloc(strlen(MOUNT) + strlen(path) + 1);
+    ck_assert_ptr_nonnull(uri);
+    sprintf(uri, MOUNT "%s", path);
+    io_setenv(io, "REQUEST_METHOD", method);
+    io_setenv(io, "SCRIPT_NAME", MOUNT);
+    io_setenv(io, "REQUEST_URI", uri);
+    free(uri);
+    memset(req, 0, sizeof *req);
+    req->arena = ds_arena_new(0);
+    ck_assert_ptr_nonnull(req->arena);
+    req->io = &mem_ops;
+    req->io_ctx = io;
+    ds_error_clear(err);
+    ds_status st = ds_request_parse(req, err);
+    if (st != DS_OK)
+        return st;
+    const ds_route *rt = NULL;
+    st = ds_route_match(req, &rt, err);
+    ck_assert(st == DS_OK ? rt != NULL && req->route == rt->pattern : rt == NULL);
+    return st;
+}
+
+START_TEST(route_wildcard)
+{
+    const struct route_case *c = &route_cases[_i];
+    ds_request req;
+    struct mem_io io;
+    ds_error err;
+    ds_status st = route(c->method, c->path, &req, &io, &err);
+    ck_assert_msg(st == c->st, "%s %s: status %d, want %d (%s)", c->method, c->path, st, c->st,
+                  err.message);
+    if (st == DS_OK) {
+        ck_assert_str_eq(req.route, c->pattern);
+        if (c->token) {
+            ck_assert_str_eq(ds_route_arg(&req, "token"), c->token);
+            ck_assert_str_eq(ds_route_rest(&req, "path"), c->rest);
+            /* the wildcard is not a one-segment argument, nor another name */
+            ck_assert_ptr_null(ds_route_arg(&req, "path"));
+            ck_assert_ptr_null(ds_route_rest(&req, "token"));
+            ck_assert_ptr_null(ds_route_rest(&req, "pat"));
+            ck_assert_ptr_null(ds_route_rest(&req, "paths"));
+        } else {
+            ck_assert_ptr_null(ds_route_rest(&req, "path"));
+            ck_assert_ptr_null(ds_route_rest(&req, "share"));
+        }
+    } else if (st == DS_ERR_METHOD) {
+        ck_assert_str_eq(req.allow, "GET, HEAD");
+    }
+    ds_arena_free(req.arena);
+    io_free(&io);
+}
+END_TEST
+
+/* DS_MAX_SEGMENTS (64) segments are taken, all but two of them by the
+ * wildcard; one more is 404 before any route is looked at. */
+START_TEST(route_wildcard_many_segments)
+{
+    ck_assert_int_eq(DS_MAX_SEGMENTS, 64);
+    for (size_t n = 1; n <= DS_MAX_SEGMENTS - 1; n++) {
+        char *path = segments("/files/T", n);
+        ds_request req;
+        struct mem_io io;
+        ds_error err;
+        ds_status st = route("GET", path, &req, &io, &err);
+        if (n <= DS_MAX_SEGMENTS - 2) {
+            ck_assert_msg(st == DS_OK, "%zu segments after the token: %d", n, st);
+            const char *rest = ds_route_rest(&req, "path");
+            ck_assert_ptr_nonnull(rest);
+            ck_assert_uint_eq(strlen(rest), 2 * n - 1);
+            for (size_t i = 0; i < n; i++) {
+                ck_assert_int_eq(rest[2 * i], 's');
+                if (i + 1 < n)
+                    ck_assert_int_eq(rest[2 * i + 1], '/');
+            }
+        } else {
+            ck_assert_int_eq(st, DS_ERR_NOT_FOUND);
+            ck_assert_str_eq(err.message, "No such endpoint.");
+        }
+        ds_arena_free(req.arena);
+        io_free(&io);
+        free(path);
+    }
+}
+END_TEST
+
+/* Through the whole server: a wildcard match reaches the /files/ handler
+ * (which refuses the made-up link: 403, and the log names the route);
+ * no object path is no endpoint (404); 64 segments are served, 65 not. */
+START_TEST(route_wildcard_end_to_end)
+{
+    static const struct {
+        const char *path;
+        int status;
+    } c[] = {
+        {"/files/T/a.parquet", 403},
+        {"/files/T/a/b/c.parquet", 403},
+        {"/files/T/a%2Fb", 403},
+        {"/files/T", 404},
+        {"/files/T/", 404},
+    };
+    for (size_t i = 0; i < N_ELEMS(c); i++) {
+        struct resp r;
+        get(srv, NULL, c[i].path, "sp=r&sig=AAAAAAAAAAAAAAAAAAAAAA", &r);
+        ck_assert_msg(r.status == c[i].status, "%s: %d", c[i].path, r.status);
+        if (c[i].status == 403) {
+            assert_error(&r, 403, "PERMISSION_DENIED", "This link is not valid, or it has expired.");
+            ck_assert_msg(strstr(r.log, "recipient=- method=GET route=/files/{token}/{*path} "
+                                        "status=403 ") != NULL, "%s", r.log);
+        } else {
+            assert_error(&r, 404, "RESOURCE_DOES_NOT_EXIST", "No such endpoint.");
+            ck_assert_msg(strstr(r.log, " route=- ") != NULL, "%s", r.log);
+        }
+        resp_free(&r);
+    }
+    for (size_t n = DS_MAX_SEGMENTS - 2; n <= DS_MAX_SEGMENTS - 1; n++) {
+        char *path = segments("/files/T", n);
+        struct resp r;
+        get(srv, NULL, path, "sp=r&sig=AAAAAAAAAAAAAAAAAAAAAA", &r);
+        if (n == DS_MAX_SEGMENTS - 2)
+            assert_error(&r, 403, "PERMISSION_DENIED", "This link is not valid, or it has expired.");
+        else
+            assert_error(&r, 404, "RESOURCE_DOES_NOT_EXIST", "No such endpoint.");
+        resp_free(&r);
+        free(path);
+    }
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
     Suite *s = suite_create("http");
@@ -2054,6 +2242,13 @@ static Suite *http_suite(void)
     tcase_add_test(tc, uri_too_long);
     tcase_add_test(tc, query_too_long);
     tcase_add_test(tc, header_too_large);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("router");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_loop_test(tc, route_wildcard, 0, (int)N_ELEMS(route_cases));
+    tcase_add_test(tc, route_wildcard_many_segments);
+    tcase_add_test(tc, route_wildcard_end_to_end);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("auth");
