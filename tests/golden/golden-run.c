@@ -223,11 +223,11 @@ static void vars_clear(void)
 
 static const char *g_confdir, *g_tmpdir, *g_shared, *g_conf;
 
-enum { SEG_LIT, SEG_CAP };
+enum { SEG_LIT, SEG_CAP, SEG_REF };
 typedef struct {
     int kind;
     str lit;     /* SEG_LIT */
-    char *name;  /* SEG_CAP */
+    char *name;  /* SEG_CAP, SEG_REF */
 } seg;
 
 typedef struct {
@@ -351,6 +351,19 @@ static int compile(const char *t, int allow_cap, segs *out, char *why, size_t wh
             memcpy(name, in, n);
             name[n] = '\0';
             const char *v = var_get(name);
+            int earlier = 0; /* captured before in this same expectation */
+            for (size_t k = 0; !v && allow_cap && k < out->n; k++)
+                earlier |= out->v[k].kind == SEG_CAP && strcmp(out->v[k].name, name) == 0;
+            if (earlier) {
+                out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
+                memset(&out->v[out->n], 0, sizeof out->v[out->n]);
+                out->v[out->n].kind = SEG_REF;
+                out->v[out->n].name = xmalloc(n + 1);
+                memcpy(out->v[out->n].name, name, n + 1);
+                out->n++;
+                p = end + 2;
+                continue;
+            }
             if (!v) {
                 snprintf(why, whysz, "variable '%s' is not set (no earlier capture)", name);
                 segs_free(out);
@@ -441,6 +454,31 @@ static int match(const segs *ss, const char *a, size_t n, size_t *diff_at, str *
                 *diff_at = pos + k;
                 continue;
             }
+            pos += k;
+        } else if (g->kind == SEG_REF) {
+            /* the same text as the capture of that name earlier in this
+             * expectation */
+            size_t j = i;
+            while (j-- > 0)
+                if (ss->v[j].kind == SEG_CAP && strcmp(ss->v[j].name, g->name) == 0)
+                    break;
+            if (!ok) {
+                s_puts(shown, "{{");
+                s_puts(shown, g->name);
+                s_puts(shown, "}}");
+                continue;
+            }
+            size_t k = caplen[j];
+            if (pos + k > n || memcmp(a + pos, a + capstart[j], k) != 0 ||
+                (pos + k < n && tokch((unsigned char)a[pos + k]))) {
+                s_puts(shown, "{{");
+                s_puts(shown, g->name);
+                s_puts(shown, "}}");
+                ok = 0;
+                *diff_at = pos;
+                continue;
+            }
+            s_add(shown, a + pos, k);
             pos += k;
         } else {
             if (!ok) {
