@@ -256,12 +256,30 @@ check_and_report() {
         die "GET $ENDPOINT/shares/demo/all-tables answered $status without the sample table"
     }
     rm -f "$DIR/check.out"
+    # the whole client flow: query the table, then fetch a data file through
+    # the signed link the answer holds (no bearer token: the link is the key)
+    status=$(curl -s -o "$DIR/check.out" -w '%{http_code}' -X POST \
+        -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data '{}' \
+        "$ENDPOINT/shares/demo/schemas/default/tables/sample/query") || status=000
+    url=$(sed -n 's/^{"file":{"url":"\([^"]*\)".*/\1/p' "$DIR/check.out" | head -n 1)
+    { [ "$status" = 200 ] && [ -n "$url" ]; } || {
+        cat "$DIR/check.out" >&2 2>/dev/null || :
+        die "POST .../tables/sample/query answered $status without a file line"
+    }
+    magic=$(curl -s -H 'Range: bytes=0-3' "$url") || magic=
+    [ "$magic" = PAR1 ] || die "the signed link of a data file did not give a Parquet file: $url"
+    rm -f "$DIR/check.out"
+    say "running: the sample table's query answers, and its signed links serve the Parquet files"
     echo
     echo "Profile file for the recipient 'demo' ($DIR/demo.share):"
     cat "$DIR/demo.share"
     echo
     echo "Try:"
     echo "  curl -H 'Authorization: Bearer $token' $ENDPOINT/shares/demo/all-tables"
+    echo "  curl -X POST -H 'Authorization: Bearer $token' -d '{}' \\"
+    echo "       $ENDPOINT/shares/demo/schemas/default/tables/sample/query"
+    echo "or, with the Python connector (pip install delta-sharing):"
+    echo "  python3 -c \"import delta_sharing as d; p='$DIR/demo.share'; print(d.SharingClient(p).list_all_tables()); print(d.load_as_pandas(p + '#demo.default.sample'))\""
     echo
     echo "The shared table is examples/sample-table (see examples/README); what the server"
     echo "sees in it:  $ADMIN snapshot $SAMPLE"
