@@ -183,6 +183,9 @@ struct seal_cache {
     size_t token_len;
     unsigned char tag[TAG_BYTES];
     unsigned char mac_key[crypto_generichash_KEYBYTES];
+    /* the signature hash with the key and the tag already absorbed: each
+     * file only adds its path */
+    crypto_generichash_state sig_state;
 };
 static _Thread_local struct seal_cache cache;
 
@@ -198,14 +201,25 @@ static int put_field(unsigned char *pt, size_t *len, const char *s, int last)
 
 /* The per-file signature: keyed BLAKE2b of the token's tag and the
  * decoded object path. */
+static void sig_begin(crypto_generichash_state *st, const unsigned char *mac_key,
+                      const unsigned char *tag)
+{
+    crypto_generichash_init(st, mac_key, crypto_generichash_KEYBYTES, SIG_BYTES);
+    crypto_generichash_update(st, tag, TAG_BYTES);
+}
+
+static void sig_end(crypto_generichash_state *st, const char *rel, unsigned char out[SIG_BYTES])
+{
+    crypto_generichash_update(st, (const unsigned char *)rel, strlen(rel));
+    crypto_generichash_final(st, out, SIG_BYTES);
+}
+
 static void file_sig(const unsigned char *mac_key, const unsigned char *tag, const char *rel,
                      unsigned char out[SIG_BYTES])
 {
     crypto_generichash_state st;
-    crypto_generichash_init(&st, mac_key, crypto_generichash_KEYBYTES, SIG_BYTES);
-    crypto_generichash_update(&st, tag, TAG_BYTES);
-    crypto_generichash_update(&st, (const unsigned char *)rel, strlen(rel));
-    crypto_generichash_final(&st, out, SIG_BYTES);
+    sig_begin(&st, mac_key, tag);
+    sig_end(&st, rel, out);
 }
 
 static ds_status too_long(ds_error *err, const char *what, size_t n)
@@ -259,6 +273,7 @@ static ds_status seal(const ds_catalog *cat, const char *rootn, const ds_link_ow
     memcpy(cache.key, pt + HEAD_BYTES, keylen);
     memcpy(cache.tag, raw + NONCE_BYTES + pl, TAG_BYTES);
     memcpy(cache.mac_key, k.mac, sizeof cache.mac_key);
+    sig_begin(&cache.sig_state, cache.mac_key, cache.tag);
     sodium_bin2base64(cache.token, sizeof cache.token, raw, rawlen, B64);
     cache.token_len = strlen(cache.token);
     sodium_memzero(&k, sizeof k);
@@ -331,9 +346,10 @@ static ds_status local_presign(void *ctx, const char *root, const char *path, in
     if (object_relpath(root + 7, dlen, path, rel, err) != DS_OK)
         return err->status;
     char rootn[8 + 4096 + 1];
-    int rn = snprintf(rootn, sizeof rootn, "file://%.*s", (int)dlen, root + 7);
-    if (rn < 0 || (size_t)rn >= sizeof rootn)
+    if (7 + dlen >= sizeof rootn)
         return too_long(err, "table root", dlen);
+    memcpy(rootn, root, 7 + dlen); /* "file://" and the directory */
+    rootn[7 + dlen] = '\0';
     static const ds_link_owner nobody = {"", "", "", ""};
     int64_t expires = (ds_now_ms() / 1000 + ttl_s) * 1000;
     if (seal(cat, rootn, owner ? owner : &nobody, expires, err) != DS_OK)
@@ -358,7 +374,8 @@ static ds_status local_presign(void *ctx, const char *root, const char *path, in
 
     unsigned char sb[SIG_BYTES];
     char sig[SIG_CHARS + 2];
-    file_sig(cache.mac_key, cache.tag, rel, sb);
+    crypto_generichash_state st = cache.sig_state;
+    sig_end(&st, rel, sb);
     sodium_bin2base64(sig, sizeof sig, sb, sizeof sb, B64);
     if (ds_buf_puts(url, cat->endpoint) < 0 || ds_buf_append(url, "/files/", 7) < 0 ||
         ds_buf_append(url, cache.token, cache.token_len) < 0 || ds_buf_putc(url, '/') < 0 ||
