@@ -783,7 +783,7 @@ typedef struct emit {
     int64_t min_expiry;
     ds_link_owner owner;
     int64_t ttl_s;
-    ds_buf url, dv_url;
+    ds_buf url; /* a URL that needs JSON escaping (none does in practice) */
     ds_arena *scratch;
     EVP_MD *md5; /* fetched once per query */
     EVP_MD_CTX *mdctx;
@@ -833,16 +833,36 @@ static void file_id(emit *e, const char *path, char out[65])
     ds_hex_encode(h, 16, out);
 }
 
-/* Signs path into url; *exp gets the link's expiry, folded into the
- * smallest expiry of the response. */
-static ds_status sign(emit *e, const char *path, ds_buf *url, int64_t *exp, ds_error *err)
+/* Appends the signed URL of path to b as a JSON string.  The signer
+ * writes straight into the answer; only a URL holding characters JSON
+ * must escape (none of the signers make one) takes a second pass.  *exp
+ * gets the link's expiry, folded into the smallest of the response. */
+static ds_status put_url(emit *e, ds_buf *b, const char *path, int64_t *exp, ds_error *err)
 {
-    ds_buf_clear(url);
-    if (e->tc->signer.ops->presign(e->tc->signer.ctx, e->tc->t.location, path, e->ttl_s,
-                                   &e->owner, url, exp, err) != DS_OK)
-        return err->status;
-    if (!url->data)
+    size_t start = b->len;
+    if (ds_buf_putc(b, '"') < 0)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    if (e->tc->signer.ops->presign(e->tc->signer.ctx, e->tc->t.location, path, e->ttl_s,
+                                   &e->owner, b, exp, err) != DS_OK) {
+        if (b->data) {
+            b->len = start;
+            b->data[start] = '\0';
+        }
+        return err->status;
+    }
+    if (!b->data)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    size_t n = b->len - start - 1;
+    if (!ds_json_plain(b->data + start + 1, n)) {
+        ds_buf_clear(&e->url);
+        if (ds_buf_append(&e->url, b->data + start + 1, n) < 0)
+            return ds_error_set(err, DS_ERR_NOMEM, NULL);
+        b->len = start;
+        if (ds_json_strn(b, e->url.data, n) < 0)
+            return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    } else if (ds_buf_putc(b, '"') < 0) {
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    }
     if (e->min_expiry < 0 || *exp < e->min_expiry)
         e->min_expiry = *exp;
     return DS_OK;
@@ -867,12 +887,14 @@ static ds_status put_dv(emit *e, ds_buf *b, const ds_dv *dv, int64_t *exp, ds_er
             return err->status;
         }
         int64_t dexp;
-        if (sign(e, rel, &e->dv_url, &dexp, err) != DS_OK)
+        rc |= ds_json_kv_str(b, &first, "storageType", "p");
+        rc |= ds_json_key(b, &first, "pathOrInlineDv");
+        if (rc)
+            return ds_error_set(err, DS_ERR_NOMEM, NULL);
+        if (put_url(e, b, rel, &dexp, err) != DS_OK)
             return err->status;
         if (dexp < *exp)
             *exp = dexp;
-        rc |= ds_json_kv_str(b, &first, "storageType", "p");
-        rc |= ds_json_kv_str(b, &first, "pathOrInlineDv", e->dv_url.data);
     }
     if (dv->has_offset)
         rc |= ds_json_kv_i64(b, &first, "offset", dv->offset);
@@ -889,13 +911,15 @@ static ds_status file_line(emit *e, const ds_file *f, ds_error *err)
     char id[65];
     int64_t exp = 0;
     file_id(e, f->path, id);
-    if (sign(e, f->path, &e->url, &exp, err) != DS_OK)
-        return err->status;
     ds_buf *b = ds_ndjson_begin(e->w);
     int first = 1, rc;
     if (e->fmt == FMT_PARQUET) {
         /* the hot path of a large answer: keys as literals */
-        rc = LIT(b, "{\"file\":{\"url\":") | ds_json_strn(b, e->url.data, e->url.len);
+        if (LIT(b, "{\"file\":{\"url\":") < 0)
+            return ds_error_set(err, DS_ERR_NOMEM, NULL);
+        if (put_url(e, b, f->path, &exp, err) != DS_OK)
+            return err->status;
+        rc = 0;
         rc |= LIT(b, ",\"id\":\"") | ds_buf_append(b, id, strlen(id)) | LIT(b, "\"");
         rc |= LIT(b, ",\"partitionValues\":") | put_map(b, f->pvs, f->npv);
         rc |= LIT(b, ",\"size\":") | ds_buf_put_i64(b, f->size);
@@ -913,7 +937,11 @@ static ds_status file_line(emit *e, const ds_file *f, ds_error *err)
     ds_buf_init(&act, DS_NDJSON_LINE_MAX);
     int af = 1;
     rc |= ds_buf_puts(&act, "{\"add\":{");
-    rc |= ds_json_kv_str(&act, &af, "path", e->url.data);
+    rc |= ds_json_key(&act, &af, "path");
+    if (rc == 0 && put_url(e, &act, f->path, &exp, err) != DS_OK) {
+        ds_buf_free(&act);
+        return err->status;
+    }
     rc |= ds_json_key(&act, &af, "partitionValues");
     rc |= put_map(&act, f->pvs, f->npv);
     rc |= ds_json_kv_i64(&act, &af, "size", f->size);
@@ -1039,7 +1067,6 @@ ds_status ds_api_table_query(ds_request *req, ds_error *err)
     memset(&e, 0, sizeof e);
     ds_ndjson_init(&w, req);
     ds_buf_init(&e.url, 64 * 1024);
-    ds_buf_init(&e.dv_url, 64 * 1024);
     const ds_catalog *cat = req->srv->cat;
     ds_qtoken pt = {0}, rt = {0};
     int have_page = 0, have_refresh = 0;
@@ -1207,7 +1234,6 @@ out:
         ds_ndjson_fail(&w, err);
     ds_ndjson_free(&w);
     ds_buf_free(&e.url);
-    ds_buf_free(&e.dv_url);
     ds_arena_free(e.scratch);
     EVP_MD_CTX_free(e.mdctx);
     EVP_MD_free(e.md5);

@@ -9,9 +9,9 @@
  * token is an XChaCha20-Poly1305 sealed record (format version, expiry,
  * table root, recipient, share, schema, table) with its tag, URL-safe
  * base64: the same for every file of a query, so it is sealed once.  The
- * path is the object's path below the root, percent-encoded; sig is a
- * keyed BLAKE2b of the token's tag and the decoded path, so each file costs
- * one short hash.  The record is encrypted so that a recipient never learns
+ * path is the object's path below the root, percent-encoded; sig is
+ * SipHash-2-4-128 of the decoded path under a key made from the token's
+ * tag (keyed BLAKE2b), so each file costs one short hash.  The record is encrypted so that a recipient never learns
  * where the table is stored; the nonce is a keyed hash of the record, so
  * the same inputs at the same time give the same URL byte for byte (golden
  * tests run on a fixed clock).  The "sp" key is there because

@@ -145,6 +145,28 @@ int ds_json_strn(ds_buf *b, const char *str, size_t n)
     return ds_buf_putc(b, '"');
 }
 
+int ds_json_plain(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+#ifdef __SSE2__
+    for (; n - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i x80 = _mm_xor_si128(v, _mm_set1_epi8((char)0x80));
+        __m128i low = _mm_cmplt_epi8(x80, _mm_set1_epi8((char)(0x20 ^ 0x80)));
+        __m128i high = _mm_cmpgt_epi8(x80, _mm_set1_epi8((char)(0x7E ^ 0x80)));
+        __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+        __m128i bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+        if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(low, high), _mm_or_si128(q, bs))))
+            return 0;
+    }
+#endif
+    for (; i < n; i++)
+        if (esc[s[i]])
+            return 0;
+    return 1;
+}
+
 int ds_json_str(ds_buf *b, const char *s)
 {
     return ds_json_strn(b, s, strlen(s));

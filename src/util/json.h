@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 int ds_json_str(ds_buf *b, const char *s);
+/* 1 when s[0..n) can stand in a JSON string as it is (no byte to escape). */
+int ds_json_plain(const char *s, size_t n);
 int ds_json_strn(ds_buf *b, const char *s, size_t n);
 /* ,"key": (leading comma when *first is 0; sets *first to 0) */
 int ds_json_key(ds_buf *b, int *first, const char *key);

@@ -268,18 +268,16 @@ static void seal_record(const ds_catalog *c, const unsigned char *pt, size_t n,
     sodium_bin2base64(token, tsz, raw, 24 + n + 16, B64URL);
 }
 
-/* sig of a file: base64url of BLAKE2b-128 keyed with subkey 3 over
- * tag[16] || the decoded object path. */
+/* sig of a file: base64url of SipHash-2-4-128 (crypto_shorthash
+ * siphashx24) of the decoded object path, keyed with the token's own key:
+ * a 16-byte BLAKE2b of the token's tag keyed with subkey 3. */
 static void file_sig(const ds_catalog *c, const unsigned char tag[16], const char *path,
                      char *sig, size_t ssz)
 {
-    unsigned char k[32], h[16];
+    unsigned char k[32], tk[crypto_shorthash_siphashx24_KEYBYTES], h[16];
     subkey(c, 3, k);
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, k, sizeof k, sizeof h);
-    crypto_generichash_update(&st, tag, 16);
-    crypto_generichash_update(&st, (const unsigned char *)path, strlen(path));
-    crypto_generichash_final(&st, h, sizeof h);
+    crypto_generichash(tk, sizeof tk, tag, 16, k, sizeof k);
+    crypto_shorthash_siphashx24(h, (const unsigned char *)path, strlen(path), tk);
     sodium_bin2base64(sig, ssz, h, sizeof h, B64URL);
 }
 

@@ -680,8 +680,8 @@ START_TEST(json_str)
 }
 END_TEST
 
-/* The escaper works 16 bytes at a time where it can: compare it with a
- * byte-at-a-time model over strings that put every kind of byte at every
+/* The escaper (and ds_json_plain) work 16 bytes at a time where they can:
+ * compare them with a byte-at-a-time model over strings that put every kind of byte at every
  * offset of a 16-byte block (ASCII-only output, \u for the rest). */
 static void json_model(const unsigned char *s, size_t n, char *out)
 {
@@ -731,6 +731,9 @@ START_TEST(json_str_blocks)
                 ds_buf_init(&b, 4096);
                 ck_assert_int_eq(ds_json_strn(&b, (const char *)in, len), 0);
                 ck_assert_str_eq(b.data, want);
+                /* plain exactly when escaping changes nothing */
+                int same = strlen(want) == len + 2 && memcmp(want + 1, in, len) == 0;
+                ck_assert_int_eq(ds_json_plain((const char *)in, len), same);
                 ds_buf_free(&b);
             }
 }
