@@ -294,10 +294,14 @@ static ds_status seal(const ds_catalog *cat, const char *rootn, const ds_link_ow
 /* Whether c stands as it is in the path of a link: the unreserved
  * characters, '/' and '=' (partition directories read better as they are).
  * '+' is encoded so that no form decoder can turn it into a space. */
-static int kept_in_url(unsigned char c)
+static const unsigned char kept[256] = {
+    ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1,
+    ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1, ['/'] = 1, ['='] = 1,
+};
+
+static inline int kept_in_url(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == '=';
+    return kept[c];
 }
 
 /* Length of rel once encoded by put_path, and its number of segments. */
@@ -354,10 +358,12 @@ static ds_status local_presign(void *ctx, const char *root, const char *path, in
     size_t dlen = root_dir_len(root);
     /* most paths need no decoding and no encoding: only characters a link
      * keeps as they are (so no '%' and no scheme) */
-    size_t raw_len = 0;
+    size_t raw_len = 0, slashes = 0;
     int plain = 1;
-    for (const unsigned char *p = (const unsigned char *)path; *p; p++, raw_len++)
-        plain &= kept_in_url(*p);
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++, raw_len++) {
+        plain &= kept[*p];
+        slashes += *p == '/';
+    }
     char relbuf[PLAIN_MAX + 1];
     const char *rel = relbuf;
     if (plain && raw_len > 0 && raw_len <= PLAIN_MAX) {
@@ -388,9 +394,7 @@ static ds_status local_presign(void *ctx, const char *root, const char *path, in
     size_t nsegs, plen;
     if (plain) {
         plen = raw_len;
-        nsegs = 1;
-        for (size_t i = 0; i < raw_len; i++)
-            nsegs += path[i] == '/';
+        nsegs = 1 + slashes;
     } else {
         plen = url_path_len(rel, &nsegs);
     }
