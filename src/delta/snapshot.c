@@ -333,7 +333,9 @@ static int keyset_insert(ds_snapshot *s, uint64_t h, const char *path, const cha
 {
     if ((s->nkeys + 1) * 4 >= s->keys_cap * 3) {
         size_t nc = s->keys_cap ? s->keys_cap * 2 : 1024;
-        ds_key *nk = calloc(nc, sizeof *nk);
+        size_t nk_mapped;
+        ds_key *nk = nc <= SIZE_MAX / sizeof *nk ? ds_big_alloc(nc * sizeof *nk, &nk_mapped)
+                                                : NULL;
         if (!nk)
             return -1;
         for (size_t i = 0; i < s->keys_cap; i++) {
@@ -344,8 +346,9 @@ static int keyset_insert(ds_snapshot *s, uint64_t h, const char *path, const cha
                 j = (j + 1) & (nc - 1);
             nk[j] = s->keys[i];
         }
-        free(s->keys);
+        ds_big_free(s->keys, s->keys_mapped);
         s->keys = nk;
+        s->keys_mapped = nk_mapped;
         s->keys_cap = nc;
     }
     size_t i = h & (s->keys_cap - 1);
@@ -539,7 +542,8 @@ ds_status ds_snapshot_apply_json(ds_snapshot *s, const char *name, uint64_t size
 {
     char *url = ds_arena_printf(s->arena, "%s%s", s->log_url, name);
     size_t cap = size < JSON_CHUNK ? (size_t)size + 1 : JSON_CHUNK;
-    char *buf = url ? malloc(cap) : NULL;
+    size_t buf_mapped = 0;
+    char *buf = url ? ds_big_alloc(cap, &buf_mapped) : NULL;
     if (!buf)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
     size_t have = 0;
@@ -590,16 +594,20 @@ ds_status ds_snapshot_apply_json(ds_snapshot *s, const char *name, uint64_t size
                 break;
             }
             size_t ncap = cap * 2 > DS_COMMIT_MAX_BYTES ? DS_COMMIT_MAX_BYTES : cap * 2;
-            char *nb = realloc(buf, ncap);
+            size_t nb_mapped;
+            char *nb = ds_big_alloc(ncap, &nb_mapped);
             if (!nb) {
                 st = ds_error_set(err, DS_ERR_NOMEM, NULL);
                 break;
             }
+            memcpy(nb, buf, have);
+            ds_big_free(buf, buf_mapped);
             buf = nb;
+            buf_mapped = nb_mapped;
             cap = ncap;
         }
     }
-    free(buf);
+    ds_big_free(buf, buf_mapped);
     return st;
 }
 
@@ -817,7 +825,7 @@ void ds_snapshot_free(ds_snapshot *s)
     if (!s)
         return;
     free(s->entries);
-    free(s->keys);
+    ds_big_free(s->keys, s->keys_mapped);
     free(s->tail);
     free(s->txns);
     free(s->domains);

@@ -47,7 +47,7 @@ struct ds_snapshot {
     size_t nsidecars, sidecars_cap;
     /* reconciliation */
     ds_key *keys;
-    size_t nkeys, keys_cap;
+    size_t nkeys, keys_cap, keys_mapped; /* keys from ds_big_alloc */
     ds_file **tail;
     size_t ntail, tail_cap, ntail_commits;
     int have_protocol, have_metadata;

@@ -16,4 +16,10 @@ char *ds_arena_strndup(ds_arena *a, const char *s, size_t n);
 char *ds_arena_strdup(ds_arena *a, const char *s);
 char *ds_arena_printf(ds_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t ds_arena_used(const ds_arena *a);
+
+/* Zeroed memory for large arrays: from n >= 2 MiB a 2 MiB-aligned mapping
+ * marked for huge pages, else calloc.  *mapped records which (pass it to
+ * ds_big_free). */
+void *ds_big_alloc(size_t n, size_t *mapped);
+void ds_big_free(void *p, size_t mapped);
 #endif

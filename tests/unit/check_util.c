@@ -158,6 +158,62 @@ START_TEST(arena_huge_request)
 }
 END_TEST
 
+/* A large arena grows in blocks of up to 4 MiB (huge-page mappings
+ * outside AddressSanitizer): 40 MB in small pieces stay distinct, keep
+ * what was written, and a reset gives everything back but the first block. */
+START_TEST(arena_grows_large)
+{
+    ds_arena *a = ds_arena_new(0);
+    ck_assert_ptr_nonnull(a);
+    enum { N = 400000, SZ = 100 };
+    unsigned char **v = malloc(N * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    for (size_t i = 0; i < N; i++) {
+        v[i] = ds_arena_alloc(a, SZ);
+        ck_assert_ptr_nonnull(v[i]);
+        ck_assert_uint_eq((uintptr_t)v[i] % 16, 0);
+        memset(v[i], (int)(i & 0xff), SZ);
+    }
+    for (size_t i = 0; i < N; i += 997)
+        for (size_t k = 0; k < SZ; k++)
+            ck_assert_uint_eq(v[i][k], i & 0xff);
+    /* a few large blocks, not 600 small ones: total within 2x of use */
+    ck_assert_uint_ge(ds_arena_used(a), (size_t)N * 112);
+    ck_assert_uint_lt(ds_arena_used(a), (size_t)N * 112 * 2 + 8u * 1024 * 1024);
+    ds_arena_reset(a);
+    ck_assert_uint_eq(ds_arena_used(a), 64 * 1024);
+    free(v);
+    ds_arena_free(a);
+}
+END_TEST
+
+/* ds_big_alloc: zeroed, writable, any size; 2 MiB-aligned from 2 MiB up
+ * except under AddressSanitizer (plain calloc there). */
+START_TEST(big_alloc)
+{
+    static const size_t sizes[] = {1, 4096, 2u * 1024 * 1024 - 1, 2u * 1024 * 1024,
+                                   5u * 1024 * 1024 + 3};
+    for (size_t i = 0; i < N_ELEMS(sizes); i++) {
+        size_t mapped = 1;
+        unsigned char *p = ds_big_alloc(sizes[i], &mapped);
+        ck_assert_ptr_nonnull(p);
+        for (size_t k = 0; k < sizes[i]; k += 4093)
+            ck_assert_uint_eq(p[k], 0);
+        ck_assert_uint_eq(p[sizes[i] - 1], 0);
+        memset(p, 0xab, sizes[i]);
+#if !defined(__SANITIZE_ADDRESS__)
+        if (sizes[i] >= 2u * 1024 * 1024) {
+            ck_assert_uint_ge(mapped, sizes[i]);
+            ck_assert_uint_eq((uintptr_t)p % (2u * 1024 * 1024), 0);
+        } else {
+            ck_assert_uint_eq(mapped, 0);
+        }
+#endif
+        ds_big_free(p, mapped);
+    }
+}
+END_TEST
+
 START_TEST(arena_strings)
 {
     ds_arena *a = ds_arena_new(0);
@@ -1048,6 +1104,8 @@ static Suite *util_suite(void)
     tcase_add_test(tc, arena_cap);
     tcase_add_test(tc, arena_huge_request);
     tcase_add_test(tc, arena_strings);
+    tcase_add_test(tc, arena_grows_large);
+    tcase_add_test(tc, big_alloc);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("buf");
