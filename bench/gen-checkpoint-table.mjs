@@ -1,4 +1,4 @@
-// bench/gen-checkpoint-table.mjs DIR NFILES
+// bench/gen-checkpoint-table.mjs DIR NFILES [ROW_GROUP_SIZE]
 // Writes a Delta table of NFILES live files whose state is in one classic
 // checkpoint (version 10, written by DuckDB, snappy), followed by ten JSON
 // commits (versions 11..20) that each add 100 files and remove 100 older
@@ -14,8 +14,9 @@ const { DuckDBInstance } = require('@duckdb/node-api');
 
 const dir = process.argv[2];
 const n = Number(process.argv[3] ?? 1000000);
-if (!dir || !(n > 1000)) {
-  console.error('usage: gen-checkpoint-table.mjs DIR NFILES(>1000)');
+const rowGroup = Number(process.argv[4] ?? 122880); // tests use small ones: many row groups
+if (!dir || !(n > 1000) || !(rowGroup > 0)) {
+  console.error('usage: gen-checkpoint-table.mjs DIR NFILES(>1000) [ROW_GROUP_SIZE]');
   process.exit(2);
 }
 const log = path.join(dir, '_delta_log');
@@ -56,7 +57,7 @@ COPY (
                 'schemaString': '${schema.replace(/'/g, "''")}',
                 'partitionColumns': ['day'], 'configuration': MAP {}, 'createdTime': 1767225600000},
          NULL
-) TO '${cp}' (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 122880)`;
+) TO '${cp}' (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${rowGroup})`;
 await c.run(sql);
 c.closeSync?.();
 

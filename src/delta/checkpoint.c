@@ -12,6 +12,7 @@
 #include "util/json.h"
 #include "util/text.h"
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,15 +153,6 @@ static const char *vstr(const ds_pq_value *v, ds_arena *a)
         return NULL;
     return ds_arena_strndup(a, (const char *)(v->ptr ? v->ptr : (const unsigned char *)""),
                             v->len);
-}
-
-/* Like vstr, but a value the reader already ended with a NUL is used in
- * place: only for strings needed until the cursor moves on (one row). */
-static const char *vview(const ds_pq_value *v, ds_arena *a)
-{
-    if (v->present && v->terminated)
-        return (const char *)v->ptr;
-    return vstr(v, a);
 }
 
 static int64_t vint(const ds_pq_value *v)
@@ -655,16 +647,77 @@ static int put_group(ds_pq_file *f, const stats_cols *sc, int node, ds_buf *b)
 enum { A_PATH, A_SIZE, A_MTIME, A_DC, A_STATS, A_PVK, A_PVV, A_DVST, A_DVP, A_DVOFF,
        A_DVSIZE, A_DVCARD, A_DVMAX, A_BRID, A_DRCV, A_CLUST, NACOLS };
 
-static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, void *ctx,
-                             int *stop, ds_error *err)
-{
+/* Streaming a checkpoint file's adds runs on threads: row groups are
+ * decoded by two workers (row group r by worker r % 2, each with its own
+ * open Parquet file, so nothing of the reader is shared) into batches of at
+ * most BATCH_ROWS rows whose strings they own, and the calling thread takes
+ * the batches in row-group order, checks each add against the commit tail
+ * and hands it to the callback.  The order is the file's order, as before;
+ * a worker runs at most QUEUE_MAX batches ahead, so memory stays a few
+ * batches whatever the checkpoint's size.  Without threads (pthread_create
+ * failing) the caller decodes the batches itself. */
+#define BATCH_ROWS 4096
+#define QUEUE_MAX 2
+#define NWORKERS 2
+
+typedef struct batch {
+    ds_arena *a;
+    ds_file *files;
+    size_t n;
+    int end_of_rg; /* the last batch of its row group */
+    ds_status st;  /* DS_OK, or the decoding error (in err) */
+    ds_error err;
+    struct batch *next;
+} batch;
+
+typedef struct decoder {
     pq_src src;
-    ds_pq_file *f = NULL;
-    if (open_parquet(s, url, &src, &f, err) != DS_OK)
-        return err->status;
+    ds_pq_file *f;
     col c[NACOLS];
+    stats_cols sc;
+    ds_buf sbuf;
+    int present[NACOLS], npresent;
+    int16_t add_def, dv_def, sp_def, pv_e, pv_n;
+    ds_pq_value v[NACOLS];
+    int open_rg; /* row group whose cursors are open, or -1 */
+    int64_t rows_left;
+} decoder;
+
+static void dec_close_rg(decoder *d)
+{
     for (int i = 0; i < NACOLS; i++)
-        col_init(&c[i]);
+        col_close(&d->c[i]);
+    for (size_t i = 0; d->sc.root >= 0 && i < d->sc.n; i++)
+        col_close(&d->sc.cols[i]);
+    d->open_rg = -1;
+}
+
+static void dec_close(decoder *d)
+{
+    dec_close_rg(d);
+    if (d->sc.root >= 0)
+        stats_free(&d->sc);
+    d->sc.root = -1;
+    ds_buf_free(&d->sbuf);
+    if (d->f)
+        ds_pq_close(d->f);
+    d->f = NULL;
+}
+
+/* Opens url and finds the add columns.  *no_adds when the file has none. */
+static ds_status dec_open(decoder *d, const ds_snapshot *s, const char *url, int *no_adds,
+                          ds_error *err)
+{
+    memset(d, 0, sizeof *d);
+    d->sc.root = -1;
+    d->open_rg = -1;
+    for (int i = 0; i < NACOLS; i++)
+        col_init(&d->c[i]);
+    ds_buf_init(&d->sbuf, 64u * 1024 * 1024);
+    if (open_parquet(s, url, &d->src, &d->f, err) != DS_OK)
+        return err->status;
+    ds_pq_file *f = d->f;
+    col *c = d->c;
     col_find(f, &c[A_PATH], "add", "path", NULL, NULL);
     col_find(f, &c[A_SIZE], "add", "size", NULL, NULL);
     col_find(f, &c[A_MTIME], "add", "modificationTime", NULL, NULL);
@@ -681,145 +734,322 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
     col_find(f, &c[A_BRID], "add", "baseRowId", NULL, NULL);
     col_find(f, &c[A_DRCV], "add", "defaultRowCommitVersion", NULL, NULL);
     col_find(f, &c[A_CLUST], "add", "clusteringProvider", NULL, NULL);
-    ds_status st = DS_OK;
-    if (c[A_PATH].node < 0) { /* no add column at all: nothing to stream */
-        ds_pq_close(f);
+    *no_adds = c[A_PATH].node < 0;
+    if (*no_adds)
         return DS_OK;
-    }
-    int16_t add_def = node_def(f, "add", NULL);
-    int16_t dv_def = node_def(f, "add", "deletionVector");
-    stats_cols sc;
-    sc.root = -1;
-    if (c[A_STATS].node < 0 && stats_init(f, &sc) < 0)
-        st = ds_error_set(err, DS_ERR_NOMEM, NULL);
-    int16_t sp_def = sc.root >= 0 ? ds_pq_node_at(f, sc.root)->def_level : 0;
-    ds_buf sbuf;
-    ds_buf_init(&sbuf, 64u * 1024 * 1024);
-    int16_t pv_e, pv_n;
-    rep_levels(f, &c[A_PVK], &pv_e, &pv_n);
-    ds_arena *row = ds_arena_new(0);
-    if (!row)
-        st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+    d->add_def = node_def(f, "add", NULL);
+    d->dv_def = node_def(f, "add", "deletionVector");
+    if (c[A_STATS].node < 0 && stats_init(f, &d->sc) < 0)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    d->sp_def = d->sc.root >= 0 ? ds_pq_node_at(f, d->sc.root)->def_level : 0;
+    rep_levels(f, &c[A_PVK], &d->pv_e, &d->pv_n);
     /* scalar columns the file has; absent ones stay null for every row */
-    int present[NACOLS], npresent = 0;
-    ds_pq_value v[NACOLS];
-    memset(v, 0, sizeof v);
     for (int i = 0; i < NACOLS; i++)
         if (i != A_PVK && i != A_PVV && c[i].node >= 0)
-            present[npresent++] = i;
-    for (int rg = 0; st == DS_OK && !*stop && rg < ds_pq_num_row_groups(f); rg++) {
+            d->present[d->npresent++] = i;
+    return DS_OK;
+}
+
+/* Decodes up to BATCH_ROWS rows of row group rg (continuing where the last
+ * call stopped) into b; sets b->end_of_rg after its last row.  Strings are
+ * copied into b->a: a batch outlives the pages it was read from. */
+static ds_status dec_rows(decoder *d, int rg, batch *b, ds_error *err)
+{
+    ds_pq_file *f = d->f;
+    col *c = d->c;
+    stats_cols *sc = &d->sc;
+    ds_pq_value *v = d->v;
+    ds_status st = DS_OK;
+    if (d->open_rg != rg) {
+        dec_close_rg(d);
         for (int i = 0; st == DS_OK && i < NACOLS; i++)
             st = col_open(f, rg, &c[i], err);
-        for (size_t i = 0; st == DS_OK && sc.root >= 0 && i < sc.n; i++)
-            st = col_open(f, rg, &sc.cols[i], err);
-        int64_t rows = ds_pq_row_group_rows(f, rg);
-        for (int64_t r = 0; st == DS_OK && !*stop && r < rows; r++) {
-            ds_arena_reset(row);
-            int sp_present = 0;
-            for (size_t i = 0; sc.root >= 0 && i < sc.n; i++) {
-                if (col_next(&sc.cols[i], &sc.vals[i], err) < 0) {
-                    st = err->status;
-                    break;
-                }
-                sp_present |= sc.vals[i].def >= sp_def;
-            }
-            if (st != DS_OK)
-                break;
-            int i, k;
-            for (k = 0; k < npresent; k++) {
-                i = present[k];
-                if (col_next(&c[i], &v[i], err) < 0)
-                    break;
-            }
-            i = k < npresent ? 0 : NACOLS;
-            ds_pv *pvs = NULL;
-            int pnull = 1;
-            long npv = i < NACOLS ? -1
-                                  : row_entries(&c[A_PVK], &c[A_PVV], pv_e, row, &pvs, &pnull,
-                                                pv_n, err);
-            if (npv < 0) {
-                st = err->status;
-                break;
-            }
-            if (v[A_PATH].def < add_def)
-                continue; /* not an add row */
-            ds_file fl;
-            memset(&fl, 0, sizeof fl);
-            fl.kind = DS_ACT_ADD;
-            fl.version = -1;
-            fl.deletion_timestamp = -1;
-            fl.extended_file_metadata = -1;
-            fl.path = vview(&v[A_PATH], row);
-            if (!fl.path) {
-                ds_log_corrupt(err, "checkpoint add without path");
-                st = err->status;
-                break;
-            }
-            fl.size = v[A_SIZE].present ? vint(&v[A_SIZE]) : -1;
-            fl.modification_time = vint(&v[A_MTIME]);
-            fl.data_change = (uint8_t)(v[A_DC].present && v[A_DC].v.boolean);
-            fl.stats = vview(&v[A_STATS], row);
-            if (sc.root >= 0 && sp_present) {
-                ds_buf_clear(&sbuf);
-                if (put_group(f, &sc, sc.root, &sbuf) < 0 ||
-                    !(fl.stats = ds_arena_strndup(row, sbuf.data, sbuf.len))) {
-                    st = ds_error_set(err, DS_ERR_NOMEM, NULL);
-                    break;
-                }
-            }
-            fl.has_pvs = (uint8_t)!pnull;
-            fl.npv = (uint32_t)npv;
-            fl.pvs = pvs;
-            if (c[A_DVST].node >= 0 && v[A_DVST].def >= dv_def && v[A_DVST].present) {
-                ds_dv *dv = ds_arena_alloc(row, sizeof *dv);
-                if (!dv) {
-                    st = ds_error_set(err, DS_ERR_NOMEM, NULL);
-                    break;
-                }
-                memset(dv, 0, sizeof *dv);
-                dv->storage_type = vstr(&v[A_DVST], row);
-                dv->path_or_inline = vstr(&v[A_DVP], row);
-                dv->has_offset = v[A_DVOFF].present;
-                dv->offset = v[A_DVOFF].v.i32;
-                dv->size_in_bytes = v[A_DVSIZE].present ? v[A_DVSIZE].v.i32 : 0;
-                dv->cardinality = vint(&v[A_DVCARD]);
-                dv->has_max_row_index = v[A_DVMAX].present;
-                dv->max_row_index = vint(&v[A_DVMAX]);
-                if (!dv->path_or_inline) {
-                    ds_log_corrupt(err, "checkpoint deletionVector without pathOrInlineDv");
-                    st = err->status;
-                    break;
-                }
-                fl.dv = dv;
-                fl.dv_id = ds_dv_unique_id(row, dv);
-            }
-            fl.has_base_row_id = (uint8_t)v[A_BRID].present;
-            fl.base_row_id = vint(&v[A_BRID]);
-            fl.has_default_row_commit_version = (uint8_t)v[A_DRCV].present;
-            fl.default_row_commit_version = vint(&v[A_DRCV]);
-            fl.clustering_provider = vstr(&v[A_CLUST], row);
-            if (ds_keyset_contains(s, fl.path, fl.dv_id))
-                continue; /* decided by a newer commit */
-            int cr = cb(ctx, &fl, err);
-            if (cr < 0) {
-                st = err->status ? err->status : ds_error_set(err, DS_ERR_INTERNAL, NULL);
-                break;
-            }
-            if (cr > 0)
-                *stop = 1;
-        }
-        for (int i = 0; i < NACOLS; i++)
-            col_close(&c[i]);
-        for (size_t i = 0; sc.root >= 0 && i < sc.n; i++)
-            col_close(&sc.cols[i]);
+        for (size_t i = 0; st == DS_OK && sc->root >= 0 && i < sc->n; i++)
+            st = col_open(f, rg, &sc->cols[i], err);
+        if (st != DS_OK)
+            return st;
+        d->open_rg = rg;
+        d->rows_left = ds_pq_row_group_rows(f, rg);
     }
-    for (int i = 0; i < NACOLS; i++)
-        col_free(&c[i]);
-    if (sc.root >= 0)
-        stats_free(&sc);
-    ds_buf_free(&sbuf);
-    ds_arena_free(row);
-    ds_pq_close(f);
+    b->files = ds_arena_alloc(b->a, BATCH_ROWS * sizeof *b->files);
+    if (!b->files)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    while (d->rows_left > 0 && b->n < BATCH_ROWS) {
+        d->rows_left--;
+        int sp_present = 0;
+        for (size_t i = 0; sc->root >= 0 && i < sc->n; i++) {
+            if (col_next(&sc->cols[i], &sc->vals[i], err) < 0)
+                return err->status;
+            sp_present |= sc->vals[i].def >= d->sp_def;
+        }
+        for (int k = 0; k < d->npresent; k++)
+            if (col_next(&c[d->present[k]], &v[d->present[k]], err) < 0)
+                return err->status;
+        ds_pv *pvs = NULL;
+        int pnull = 1;
+        long npv = row_entries(&c[A_PVK], &c[A_PVV], d->pv_e, b->a, &pvs, &pnull, d->pv_n, err);
+        if (npv < 0)
+            return err->status;
+        if (v[A_PATH].def < d->add_def)
+            continue; /* not an add row */
+        ds_file *fl = &b->files[b->n];
+        memset(fl, 0, sizeof *fl);
+        fl->kind = DS_ACT_ADD;
+        fl->version = -1;
+        fl->deletion_timestamp = -1;
+        fl->extended_file_metadata = -1;
+        fl->path = vstr(&v[A_PATH], b->a);
+        if (!fl->path) {
+            if (!v[A_PATH].present)
+                return ds_log_corrupt(err, "checkpoint add without path"), err->status;
+            return ds_error_set(err, DS_ERR_NOMEM, NULL);
+        }
+        fl->size = v[A_SIZE].present ? vint(&v[A_SIZE]) : -1;
+        fl->modification_time = vint(&v[A_MTIME]);
+        fl->data_change = (uint8_t)(v[A_DC].present && v[A_DC].v.boolean);
+        fl->stats = vstr(&v[A_STATS], b->a);
+        if (v[A_STATS].present && !fl->stats)
+            return ds_error_set(err, DS_ERR_NOMEM, NULL);
+        if (sc->root >= 0 && sp_present) {
+            ds_buf_clear(&d->sbuf);
+            if (put_group(f, sc, sc->root, &d->sbuf) < 0 ||
+                !(fl->stats = ds_arena_strndup(b->a, d->sbuf.data, d->sbuf.len)))
+                return ds_error_set(err, DS_ERR_NOMEM, NULL);
+        }
+        fl->has_pvs = (uint8_t)!pnull;
+        fl->npv = (uint32_t)npv;
+        fl->pvs = pvs;
+        if (c[A_DVST].node >= 0 && v[A_DVST].def >= d->dv_def && v[A_DVST].present) {
+            ds_dv *dv = ds_arena_alloc(b->a, sizeof *dv);
+            if (!dv)
+                return ds_error_set(err, DS_ERR_NOMEM, NULL);
+            memset(dv, 0, sizeof *dv);
+            dv->storage_type = vstr(&v[A_DVST], b->a);
+            dv->path_or_inline = vstr(&v[A_DVP], b->a);
+            dv->has_offset = v[A_DVOFF].present;
+            dv->offset = v[A_DVOFF].v.i32;
+            dv->size_in_bytes = v[A_DVSIZE].present ? v[A_DVSIZE].v.i32 : 0;
+            dv->cardinality = vint(&v[A_DVCARD]);
+            dv->has_max_row_index = v[A_DVMAX].present;
+            dv->max_row_index = vint(&v[A_DVMAX]);
+            if (!dv->path_or_inline)
+                return ds_log_corrupt(err, "checkpoint deletionVector without pathOrInlineDv"),
+                       err->status;
+            fl->dv = dv;
+            if (!(fl->dv_id = ds_dv_unique_id(b->a, dv)))
+                return ds_error_set(err, DS_ERR_NOMEM, NULL);
+        }
+        fl->has_base_row_id = (uint8_t)v[A_BRID].present;
+        fl->base_row_id = vint(&v[A_BRID]);
+        fl->has_default_row_commit_version = (uint8_t)v[A_DRCV].present;
+        fl->default_row_commit_version = vint(&v[A_DRCV]);
+        fl->clustering_provider = vstr(&v[A_CLUST], b->a);
+        b->n++;
+    }
+    if (d->rows_left == 0) {
+        b->end_of_rg = 1;
+        dec_close_rg(d);
+    }
+    return DS_OK;
+}
+
+static batch *batch_new(void)
+{
+    batch *b = calloc(1, sizeof *b);
+    if (b && !(b->a = ds_arena_new(0))) {
+        free(b);
+        return NULL;
+    }
+    if (b)
+        ds_error_clear(&b->err);
+    return b;
+}
+
+static void batch_free(batch *b)
+{
+    if (!b)
+        return;
+    ds_arena_free(b->a);
+    free(b);
+}
+
+/* Decodes the next batch of row group rg; a failure is recorded in the
+ * batch itself (its own error record), which ends its row group. */
+static batch *next_batch(decoder *d, int rg)
+{
+    batch *b = batch_new();
+    if (!b)
+        return NULL;
+    b->st = dec_rows(d, rg, b, &b->err);
+    if (b->st != DS_OK)
+        b->end_of_rg = 1;
+    return b;
+}
+
+typedef struct worker {
+    struct pipeline *p;
+    int idx, started;
+    decoder d;
+    pthread_t th;
+    batch *head, *tail;
+    int queued, done;
+} worker;
+
+typedef struct pipeline {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, nrg, nworkers;
+    worker w[NWORKERS];
+} pipeline;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    pipeline *p = w->p;
+    for (int rg = w->idx; rg < p->nrg; rg += p->nworkers) {
+        for (;;) {
+            pthread_mutex_lock(&p->mu);
+            while (w->queued >= QUEUE_MAX && !p->stop)
+                pthread_cond_wait(&p->cv, &p->mu);
+            int stop = p->stop;
+            pthread_mutex_unlock(&p->mu);
+            if (stop)
+                goto out;
+            batch *b = next_batch(&w->d, rg);
+            if (!b) /* out of memory: the consumer sees done with a gap */
+                goto out;
+            /* read before handing it over: the consumer may free it at once */
+            int failed = b->st != DS_OK, end = b->end_of_rg;
+            pthread_mutex_lock(&p->mu);
+            if (w->tail)
+                w->tail->next = b;
+            else
+                w->head = b;
+            w->tail = b;
+            w->queued++;
+            pthread_cond_broadcast(&p->cv);
+            pthread_mutex_unlock(&p->mu);
+            if (failed)
+                goto out;
+            if (end)
+                break;
+        }
+    }
+out:
+    pthread_mutex_lock(&p->mu);
+    w->done = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* The next batch of worker w, in order; NULL when it has no more (an
+ * out-of-memory failure of the worker). */
+static batch *take(pipeline *p, worker *w)
+{
+    pthread_mutex_lock(&p->mu);
+    while (!w->head && !w->done)
+        pthread_cond_wait(&p->cv, &p->mu);
+    batch *b = w->head;
+    if (b) {
+        w->head = b->next;
+        if (!w->head)
+            w->tail = NULL;
+        w->queued--;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return b;
+}
+
+static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, void *ctx,
+                             int *stop, ds_error *err)
+{
+    pipeline p;
+    memset(&p, 0, sizeof p);
+    int no_adds = 0;
+    ds_status st = DS_OK;
+    int opened = 0;
+    for (int i = 0; i < NWORKERS; i++) {
+        p.w[i].p = &p;
+        p.w[i].idx = i;
+    }
+    /* the first decoder tells the row groups; a second one (its own open
+     * file) only when there are two row groups to share */
+    st = dec_open(&p.w[0].d, s, url, &no_adds, err);
+    opened = 1;
+    if (st == DS_OK && !no_adds) {
+        p.nrg = ds_pq_num_row_groups(p.w[0].d.f);
+        p.nworkers = p.nrg < NWORKERS ? 1 : NWORKERS;
+        for (int i = 1; st == DS_OK && i < p.nworkers; i++) {
+            st = dec_open(&p.w[i].d, s, url, &no_adds, err);
+            opened = i + 1;
+        }
+    }
+    if (st != DS_OK || no_adds) { /* no add column at all: nothing to stream */
+        for (int i = 0; i < opened; i++)
+            dec_close(&p.w[i].d);
+        return st;
+    }
+    int threaded = pthread_mutex_init(&p.mu, NULL) == 0;
+    if (threaded && pthread_cond_init(&p.cv, NULL) != 0) {
+        pthread_mutex_destroy(&p.mu);
+        threaded = 0;
+    }
+    for (int i = 0; threaded && i < p.nworkers; i++) {
+        if (pthread_create(&p.w[i].th, NULL, worker_main, &p.w[i]) != 0) {
+            /* the ones started go on; the others are decoded inline */
+            break;
+        }
+        p.w[i].started = 1;
+    }
+    for (int rg = 0; st == DS_OK && !*stop && rg < p.nrg; rg++) {
+        worker *w = &p.w[rg % p.nworkers];
+        for (int end = 0; !end && st == DS_OK && !*stop;) {
+            batch *b = w->started ? take(&p, w) : next_batch(&w->d, rg);
+            if (!b) {
+                st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+                break;
+            }
+            end = b->end_of_rg;
+            if (b->st != DS_OK) {
+                /* the worker's error record becomes the caller's */
+                if (err->status == DS_OK)
+                    *err = b->err;
+                st = err->status;
+            }
+            for (size_t i = 0; st == DS_OK && !*stop && i < b->n; i++) {
+                const ds_file *fl = &b->files[i];
+                if (ds_keyset_contains(s, fl->path, fl->dv_id))
+                    continue; /* decided by a newer commit */
+                int cr = cb(ctx, fl, err);
+                if (cr < 0)
+                    st = err->status ? err->status : ds_error_set(err, DS_ERR_INTERNAL, NULL);
+                else if (cr > 0)
+                    *stop = 1;
+            }
+            batch_free(b);
+        }
+    }
+    if (threaded) {
+        pthread_mutex_lock(&p.mu);
+        p.stop = 1;
+        pthread_cond_broadcast(&p.cv);
+        pthread_mutex_unlock(&p.mu);
+        for (int i = 0; i < p.nworkers; i++)
+            if (p.w[i].started)
+                pthread_join(p.w[i].th, NULL);
+        pthread_cond_destroy(&p.cv);
+        pthread_mutex_destroy(&p.mu);
+    }
+    for (int i = 0; i < NWORKERS; i++) {
+        for (batch *b = p.w[i].head, *n; b; b = n) {
+            n = b->next;
+            batch_free(b);
+        }
+        if (i < opened)
+            dec_close(&p.w[i].d);
+    }
     return st;
 }
 
