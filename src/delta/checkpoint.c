@@ -13,6 +13,7 @@
 #include "util/text.h"
 #include <stdio.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -996,6 +997,12 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
         pthread_mutex_destroy(&p.mu);
         threaded = 0;
     }
+    /* workers start with every signal blocked: SIGTERM and friends stay
+     * with the calling thread, whose front end acts on them between
+     * requests */
+    sigset_t all, old;
+    sigfillset(&all);
+    int masked = threaded && pthread_sigmask(SIG_BLOCK, &all, &old) == 0;
     for (int i = 0; threaded && i < p.nworkers; i++) {
         if (pthread_create(&p.w[i].th, NULL, worker_main, &p.w[i]) != 0) {
             /* the ones started go on; the others are decoded inline */
@@ -1003,6 +1010,8 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
         }
         p.w[i].started = 1;
     }
+    if (masked)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     for (int rg = 0; st == DS_OK && !*stop && rg < p.nrg; rg++) {
         worker *w = &p.w[rg % p.nworkers];
         for (int end = 0; !end && st == DS_OK && !*stop;) {
