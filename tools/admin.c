@@ -374,24 +374,6 @@ out:
 
 /* ---- snapshot / history ------------------------------------------------ */
 
-static int put_str_list(ds_buf *b, const char *const *l, size_t n)
-{
-    int rc = ds_buf_putc(b, '[');
-    for (size_t i = 0; i < n; i++)
-        rc |= (i ? ds_buf_putc(b, ',') : 0) | ds_json_str(b, l[i]);
-    return rc | ds_buf_putc(b, ']');
-}
-
-static int put_pvs(ds_buf *b, const ds_pv *pv, size_t n)
-{
-    int rc = ds_buf_putc(b, '{');
-    for (size_t i = 0; i < n; i++) {
-        rc |= (i ? ds_buf_putc(b, ',') : 0) | ds_json_str(b, pv[i].key) | ds_buf_putc(b, ':');
-        rc |= pv[i].value ? ds_json_str(b, pv[i].value) : ds_buf_puts(b, "null");
-    }
-    return rc | ds_buf_putc(b, '}');
-}
-
 struct snap_out {
     ds_buf *b;
     int json, first, count_only;
@@ -414,7 +396,7 @@ static int print_file(void *ctx, const ds_file *f, ds_error *err)
     ds_buf *b = o->b;
     int rc = (o->first ? 0 : ds_buf_putc(b, ',')) | ds_buf_puts(b, "{\"path\":") |
              ds_json_str(b, f->path) | ds_buf_printf(b, ",\"size\":%lld", (long long)f->size) |
-             ds_buf_puts(b, ",\"partitionValues\":") | put_pvs(b, f->pvs, f->npv) |
+             ds_buf_puts(b, ",\"partitionValues\":") | ds_pv_json(b, f->pvs, f->npv) |
              ds_buf_puts(b, ",\"deletionVector\":") |
              (f->dv_id ? ds_json_str(b, f->dv_id) : ds_buf_puts(b, "null")) |
              ds_buf_puts(b, ",\"stats\":") |
@@ -505,16 +487,16 @@ static int cmd_snapshot(int argc, char **argv)
                             (long long)ds_snapshot_checkpoint_version(s));
         rc |= ds_buf_printf(&b, "\"minReaderVersion\":%d,\"minWriterVersion\":%d,"
                                 "\"readerFeatures\":", p->min_reader, p->min_writer);
-        rc |= p->reader_features ? put_str_list(&b, p->reader_features, p->n_reader_features)
+        rc |= p->reader_features ? ds_json_str_array(&b, p->reader_features, p->n_reader_features)
                                  : ds_buf_puts(&b, "null");
         rc |= ds_buf_puts(&b, ",\"writerFeatures\":");
-        rc |= p->writer_features ? put_str_list(&b, p->writer_features, p->n_writer_features)
+        rc |= p->writer_features ? ds_json_str_array(&b, p->writer_features, p->n_writer_features)
                                  : ds_buf_puts(&b, "null");
         rc |= ds_buf_puts(&b, "},\"metadata\":{\"id\":") | ds_json_str(&b, m->id);
         rc |= ds_buf_puts(&b, ",\"partitionColumns\":") |
-              put_str_list(&b, m->partition_columns, m->n_partition_columns);
+              ds_json_str_array(&b, m->partition_columns, m->n_partition_columns);
         rc |= ds_buf_puts(&b, ",\"configuration\":") |
-              put_pvs(&b, m->configuration, m->n_configuration);
+              ds_pv_json(&b, m->configuration, m->n_configuration);
         rc |= ds_buf_puts(&b, ",\"schemaString\":") |
               (m->schema_string ? ds_json_str(&b, m->schema_string) : ds_buf_puts(&b, "null"));
         rc |= ds_buf_puts(&b, "},\"txns\":{");

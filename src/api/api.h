@@ -19,6 +19,15 @@ ds_status ds_api_file(ds_request *req, ds_error *err);
  * recipient and the listing it came from), so a token is useless for any
  * other listing, recipient or configuration. */
 #define DS_PAGE_TOKEN_MAX 64
+/* The MAC of both kinds of token: HMAC-SHA-256 under the catalog's token
+ * key over a domain string (with its NUL), optionally the config
+ * generation, the token's body and the binding (with its NUL), cut to 16
+ * bytes. */
+#define DS_TOKEN_MAC_BYTES 16
+struct ds_catalog;
+void ds_token_mac(const struct ds_catalog *cat, const char *domain, const unsigned char *body,
+                  size_t n, int with_generation, const char *binding,
+                  unsigned char out[DS_TOKEN_MAC_BYTES]);
 struct ds_catalog;
 int ds_page_token_make(const struct ds_catalog *cat, const char *binding, uint32_t offset,
                        char out[DS_PAGE_TOKEN_MAX]);

@@ -6,22 +6,30 @@
 #include <string.h>
 
 #define TOKEN_VERSION 1
-#define MAC_BYTES 16
+#define MAC_BYTES DS_TOKEN_MAC_BYTES
 #define RAW_BYTES (1 + 4 + MAC_BYTES)
 
-static void mac(const ds_catalog *cat, const char *binding, const unsigned char *head,
-                unsigned char out[MAC_BYTES])
+void ds_token_mac(const ds_catalog *cat, const char *domain, const unsigned char *body,
+                  size_t n, int with_generation, const char *binding,
+                  unsigned char out[DS_TOKEN_MAC_BYTES])
 {
     crypto_auth_hmacsha256_state st;
     unsigned char full[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_init(&st, cat->token_key, sizeof cat->token_key);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)"list-page\0", 10);
-    crypto_auth_hmacsha256_update(&st, cat->generation, sizeof cat->generation);
-    crypto_auth_hmacsha256_update(&st, head, 5);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)domain, strlen(domain) + 1);
+    if (with_generation)
+        crypto_auth_hmacsha256_update(&st, cat->generation, sizeof cat->generation);
+    crypto_auth_hmacsha256_update(&st, body, n);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)binding, strlen(binding) + 1);
     crypto_auth_hmacsha256_final(&st, full);
-    memcpy(out, full, MAC_BYTES);
+    memcpy(out, full, DS_TOKEN_MAC_BYTES);
     sodium_memzero(full, sizeof full);
+}
+
+static void mac(const ds_catalog *cat, const char *binding, const unsigned char *head,
+                unsigned char out[MAC_BYTES])
+{
+    ds_token_mac(cat, "list-page", head, 5, 1, binding, out);
 }
 
 int ds_page_token_make(const ds_catalog *cat, const char *binding, uint32_t offset,

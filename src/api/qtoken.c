@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define QT_VERSION 1
-#define QT_MAC 16
+#define QT_MAC DS_TOKEN_MAC_BYTES
 #define QT_BODY (1 + 1 + 8 * 5 + 4)
 #define QT_RAW (QT_BODY + QT_MAC)
 
@@ -27,15 +27,7 @@ static uint64_t get64(const unsigned char *p)
 static void mac(const ds_catalog *cat, const char *binding, const unsigned char *body,
                 unsigned char out[QT_MAC])
 {
-    crypto_auth_hmacsha256_state st;
-    unsigned char full[crypto_auth_hmacsha256_BYTES];
-    crypto_auth_hmacsha256_init(&st, cat->token_key, sizeof cat->token_key);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)"query-token\0", 12);
-    crypto_auth_hmacsha256_update(&st, body, QT_BODY);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)binding, strlen(binding) + 1);
-    crypto_auth_hmacsha256_final(&st, full);
-    memcpy(out, full, QT_MAC);
-    sodium_memzero(full, sizeof full);
+    ds_token_mac(cat, "query-token", body, QT_BODY, 0, binding, out);
 }
 
 void ds_qtoken_make(const ds_catalog *cat, int kind, const char *binding, const ds_qtoken *t,

@@ -58,13 +58,6 @@ static ds_status open_table(ds_request *req, table_ctx *tc, ds_error *err)
     return ds_store_for(tc->t.location, &tc->store, err);
 }
 
-/* Log-level failures keep their status; their wording is safe (the
- * replay writes public messages and keeps paths in the detail). */
-static ds_status load(table_ctx *tc, const ds_at *at, ds_snapshot **s, ds_error *err)
-{
-    return ds_snapshot_load(&tc->store, tc->t.location, at, s, err);
-}
-
 static ds_status need_history(const table_ctx *tc, ds_error *err)
 {
     if (tc->t.history_shared)
@@ -279,24 +272,6 @@ static ds_status set_format_headers(ds_ndjson *w, const caps *c, int fmt, int en
 
 /* ---- protocol and metaData lines ------------------------------------------ */
 
-static int put_str_array(ds_buf *b, const char *const *v, size_t n)
-{
-    int rc = ds_buf_putc(b, '[');
-    for (size_t i = 0; i < n; i++)
-        rc |= (i ? ds_buf_putc(b, ',') : 0) | ds_json_str(b, v[i]);
-    return rc | ds_buf_putc(b, ']');
-}
-
-static int put_map(ds_buf *b, const ds_pv *pv, size_t n)
-{
-    int first = 1, rc = ds_buf_putc(b, '{');
-    for (size_t i = 0; i < n; i++) {
-        rc |= ds_json_key(b, &first, pv[i].key);
-        rc |= pv[i].value ? ds_json_str(b, pv[i].value) : ds_buf_puts(b, "null");
-    }
-    return rc | ds_buf_putc(b, '}');
-}
-
 static int put_protocol(ds_buf *b, const ds_protocol *p, int fmt)
 {
     if (fmt == FMT_PARQUET)
@@ -306,11 +281,11 @@ static int put_protocol(ds_buf *b, const ds_protocol *p, int fmt)
     rc |= ds_json_kv_i64(b, &first, "minWriterVersion", p->min_writer);
     if (p->reader_features) {
         rc |= ds_json_key(b, &first, "readerFeatures");
-        rc |= put_str_array(b, p->reader_features, p->n_reader_features);
+        rc |= ds_json_str_array(b, p->reader_features, p->n_reader_features);
     }
     if (p->writer_features) {
         rc |= ds_json_key(b, &first, "writerFeatures");
-        rc |= put_str_array(b, p->writer_features, p->n_writer_features);
+        rc |= ds_json_str_array(b, p->writer_features, p->n_writer_features);
     }
     return rc | ds_buf_puts(b, "}}}");
 }
@@ -352,7 +327,8 @@ static int put_jc(ds_buf *b, json_object *o)
 /* The schema as parquet clients get it: the metadata of each top-level
  * field reduced to its comment (column mapping ids, generation
  * expressions, invariants and the like are the provider's business).
- * Returns the rewritten text, or the original when it does not parse. */
+ * Returns the rewritten text, the original when it does not parse, or
+ * NULL when out of memory. */
 static const char *clean_schema(ds_arena *a, const char *schema)
 {
     json_tokener *tok = json_tokener_new();
@@ -375,8 +351,10 @@ static const char *clean_schema(ds_arena *a, const char *schema)
             !json_object_is_type(md, json_type_object))
             continue;
         json_object *clean = json_object_new_object();
-        if (!clean)
-            continue;
+        if (!clean) { /* never hand out the uncleaned metadata */
+            json_object_put(root);
+            return NULL;
+        }
         if (json_object_object_get_ex(md, "comment", &comment))
             json_object_object_add(clean, "comment", json_object_get(comment));
         json_object_object_add(f, "metadata", clean);
@@ -389,59 +367,44 @@ static const char *clean_schema(ds_arena *a, const char *schema)
     return out;
 }
 
-/* version < 0: no version field on the line */
+/* The metadata object in either format (the fields in the same order):
+ * parquet clients get the cleaned schema, no format options, and of the
+ * configuration only enableChangeDataFeed (when history is shared); delta
+ * clients get the action as the log has it.  version < 0: no version
+ * field on the line. */
 static int put_metadata(ds_buf *b, ds_arena *a, const table_ctx *tc, const ds_metadata *m,
                         int fmt, int64_t version)
 {
-    int first = 1, rc = 0;
-    if (fmt == FMT_PARQUET) {
-        const char *schema = m->schema_string ? clean_schema(a, m->schema_string) : NULL;
-        if (m->schema_string && !schema)
-            return -1;
-        rc |= ds_buf_puts(b, "{\"metaData\":{");
-        rc |= ds_json_kv_str(b, &first, "id", m->id ? m->id : "");
-        if (m->name)
-            rc |= ds_json_kv_str(b, &first, "name", m->name);
-        if (m->description)
-            rc |= ds_json_kv_str(b, &first, "description", m->description);
-        rc |= ds_json_key(b, &first, "format");
-        rc |= ds_buf_puts(b, "{\"provider\":");
-        rc |= ds_json_str(b, m->provider ? m->provider : "parquet");
-        rc |= ds_buf_putc(b, '}');
-        rc |= ds_json_kv_str(b, &first, "schemaString", schema ? schema : "");
-        rc |= ds_json_key(b, &first, "partitionColumns");
-        rc |= put_str_array(b, m->partition_columns, m->n_partition_columns);
-        rc |= ds_json_key(b, &first, "configuration");
-        if (tc->t.history_shared && conf_true(m, "delta.enableChangeDataFeed"))
-            rc |= ds_buf_puts(b, "{\"enableChangeDataFeed\":\"true\"}");
-        else
-            rc |= ds_buf_puts(b, "{}");
-        if (version >= 0)
-            rc |= ds_json_kv_i64(b, &first, "version", version);
-        return rc | ds_buf_puts(b, "}}");
-    }
-    rc |= ds_buf_puts(b, "{\"metaData\":{\"deltaMetadata\":{");
-    int f2 = 1;
-    rc |= ds_json_kv_str(b, &f2, "id", m->id ? m->id : "");
+    int delta = fmt == FMT_DELTA, first = 1, rc = 0;
+    const char *schema = m->schema_string;
+    if (!delta && schema && !(schema = clean_schema(a, schema)))
+        return -1;
+    rc |= ds_buf_puts(b, delta ? "{\"metaData\":{\"deltaMetadata\":{" : "{\"metaData\":{");
+    rc |= ds_json_kv_str(b, &first, "id", m->id ? m->id : "");
     if (m->name)
-        rc |= ds_json_kv_str(b, &f2, "name", m->name);
+        rc |= ds_json_kv_str(b, &first, "name", m->name);
     if (m->description)
-        rc |= ds_json_kv_str(b, &f2, "description", m->description);
-    rc |= ds_json_key(b, &f2, "format");
+        rc |= ds_json_kv_str(b, &first, "description", m->description);
+    rc |= ds_json_key(b, &first, "format");
     rc |= ds_buf_puts(b, "{\"provider\":");
     rc |= ds_json_str(b, m->provider ? m->provider : "parquet");
-    rc |= ds_buf_puts(b, ",\"options\":");
-    rc |= put_map(b, m->format_options, m->n_format_options);
+    if (delta)
+        rc |= ds_buf_puts(b, ",\"options\":") | ds_pv_json(b, m->format_options, m->n_format_options);
     rc |= ds_buf_putc(b, '}');
-    rc |= ds_json_kv_str(b, &f2, "schemaString", m->schema_string ? m->schema_string : "");
-    rc |= ds_json_key(b, &f2, "partitionColumns");
-    rc |= put_str_array(b, m->partition_columns, m->n_partition_columns);
-    rc |= ds_json_key(b, &f2, "configuration");
-    rc |= put_map(b, m->configuration, m->n_configuration);
-    if (m->has_created_time)
-        rc |= ds_json_kv_i64(b, &f2, "createdTime", m->created_time);
-    rc |= ds_buf_putc(b, '}');
-    first = 0;
+    rc |= ds_json_kv_str(b, &first, "schemaString", schema ? schema : "");
+    rc |= ds_json_key(b, &first, "partitionColumns");
+    rc |= ds_json_str_array(b, m->partition_columns, m->n_partition_columns);
+    rc |= ds_json_key(b, &first, "configuration");
+    if (delta)
+        rc |= ds_pv_json(b, m->configuration, m->n_configuration);
+    else if (tc->t.history_shared && conf_true(m, "delta.enableChangeDataFeed"))
+        rc |= ds_buf_puts(b, "{\"enableChangeDataFeed\":\"true\"}");
+    else
+        rc |= ds_buf_puts(b, "{}");
+    if (delta && m->has_created_time)
+        rc |= ds_json_kv_i64(b, &first, "createdTime", m->created_time);
+    if (delta)
+        rc |= ds_buf_putc(b, '}'); /* the version goes beside deltaMetadata */
     if (version >= 0)
         rc |= ds_json_kv_i64(b, &first, "version", version);
     return rc | ds_buf_puts(b, "}}");
@@ -556,7 +519,7 @@ ds_status ds_api_table_metadata(ds_request *req, ds_error *err)
         }
     }
     ds_snapshot *s = NULL;
-    if (load(&tc, &at, &s, err) != DS_OK)
+    if (ds_snapshot_load(&tc.store, tc.t.location, &at, &s, err) != DS_OK)
         return err->status;
     int fmt = 0;
     ds_ndjson w;
@@ -921,7 +884,7 @@ static ds_status file_line(emit *e, const ds_file *f, ds_error *err)
             return err->status;
         rc = 0;
         rc |= LIT(b, ",\"id\":\"") | ds_buf_append(b, id, strlen(id)) | LIT(b, "\"");
-        rc |= LIT(b, ",\"partitionValues\":") | put_map(b, f->pvs, f->npv);
+        rc |= LIT(b, ",\"partitionValues\":") | ds_pv_json(b, f->pvs, f->npv);
         rc |= LIT(b, ",\"size\":") | ds_buf_put_i64(b, f->size);
         if (f->stats)
             rc |= LIT(b, ",\"stats\":") | ds_json_str(b, f->stats);
@@ -943,7 +906,7 @@ static ds_status file_line(emit *e, const ds_file *f, ds_error *err)
         return err->status;
     }
     rc |= ds_json_key(&act, &af, "partitionValues");
-    rc |= put_map(&act, f->pvs, f->npv);
+    rc |= ds_pv_json(&act, f->pvs, f->npv);
     rc |= ds_json_kv_i64(&act, &af, "size", f->size);
     rc |= ds_json_kv_i64(&act, &af, "modificationTime", f->modification_time);
     rc |= ds_json_kv_bool(&act, &af, "dataChange", f->data_change);
@@ -1012,8 +975,7 @@ static int on_file(void *ctx, const ds_file *f, ds_error *err)
 /* The binding of page tokens: recipient, table, and a digest of every
  * request parameter that shapes the file list, so a token cannot be
  * replayed against another query. */
-static const char *page_binding(table_ctx *tc, const query *q, const caps *c, int fmt,
-                                int id_fmt)
+static const char *page_binding(table_ctx *tc, const query *q, int fmt, int id_fmt)
 {
     crypto_generichash_state st;
     unsigned char d[16];
@@ -1030,7 +992,6 @@ static const char *page_binding(table_ctx *tc, const query *q, const caps *c, in
                                   q->json_hints_len);
     crypto_generichash_final(&st, d, sizeof d);
     ds_hex_encode(d, sizeof d, hex);
-    (void)c;
     return ds_arena_printf(tc->req->arena, "page\n%s\n%s\n%s\n%s", ds_recipient_name(tc->req->recipient),
                            tc->fqn, tc->t.location, hex);
 }
@@ -1112,7 +1073,7 @@ ds_status ds_api_table_query(ds_request *req, ds_error *err)
     if (q.page_token) {
         for (int f = FMT_PARQUET; f <= FMT_DELTA && !have_page; f++) {
             int idf = c.id_hash ? c.id_hash : f;
-            const char *b = page_binding(&tc, &q, &c, f, idf);
+            const char *b = page_binding(&tc, &q, f, idf);
             int r = b ? ds_qtoken_check(cat, DS_QTOKEN_PAGE, b, q.page_token, &pt) : -1;
             if (r == -2) {
                 ds_error_set(err, DS_ERR_INVALID_PARAM,
@@ -1133,7 +1094,7 @@ ds_status ds_api_table_query(ds_request *req, ds_error *err)
         at.kind = DS_AT_VERSION;
         at.value = pt.version;
     }
-    if (load(&tc, &at, &s, err) != DS_OK)
+    if (ds_snapshot_load(&tc.store, tc.t.location, &at, &s, err) != DS_OK)
         goto out;
     int64_t version = ds_snapshot_version(s);
     int fmt = 0;
@@ -1208,7 +1169,7 @@ ds_status ds_api_table_query(ds_request *req, ds_error *err)
             rp = refresh;
         }
         if (e.more) {
-            if (!pbind && !(pbind = page_binding(&tc, &q, &c, fmt, e.id_fmt))) {
+            if (!pbind && !(pbind = page_binding(&tc, &q, fmt, e.id_fmt))) {
                 ds_error_set(err, DS_ERR_NOMEM, NULL);
                 goto out;
             }

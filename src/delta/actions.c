@@ -3,6 +3,7 @@
  * fields are ignored; explicit nulls are accepted; longs are int64. */
 #include "config.h"
 #include "delta/actions.h"
+#include "util/json.h"
 #include "delta/jscan.h"
 #include <stdarg.h>
 #include <stdio.h>
@@ -477,4 +478,14 @@ int ds_parse_action(const char *p, const char *end, ds_arena *a, ds_action *out,
     if (r < 0)
         return bad(err, "malformed commit line");
     return 0;
+}
+
+int ds_pv_json(ds_buf *b, const ds_pv *pv, size_t n)
+{
+    int first = 1, rc = ds_buf_putc(b, '{');
+    for (size_t i = 0; i < n; i++) {
+        rc |= ds_json_key(b, &first, pv[i].key);
+        rc |= pv[i].value ? ds_json_str(b, pv[i].value) : ds_buf_puts(b, "null");
+    }
+    return rc | ds_buf_putc(b, '}');
 }

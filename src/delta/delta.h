@@ -83,6 +83,11 @@ typedef struct ds_metadata {
 
 const char *ds_metadata_conf(const ds_metadata *m, const char *key);
 
+/* A string map (partition values, configuration) as a JSON object; a NULL
+ * value is written as null. */
+struct ds_buf;
+int ds_pv_json(struct ds_buf *b, const ds_pv *pv, size_t n);
+
 typedef struct ds_txn {
     const char *app_id;
     int64_t version;

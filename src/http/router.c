@@ -79,53 +79,49 @@ ds_status ds_route_match(ds_request *req, const ds_route **out, ds_error *err)
                         req->method);
 }
 
-const char *ds_route_arg(const ds_request *req, const char *name)
+/* Index of the segment the placeholder "{name}" (or "{*name}" when rest)
+ * of the matched route stands for, or -1. */
+static long placeholder_at(const ds_request *req, const char *name, int rest)
 {
-    size_t i = 0, nl = strlen(name);
+    size_t i = 0, nl = strlen(name), skip = rest ? 2 : 1;
     const char *p = req->route;
     if (!p)
-        return NULL;
+        return -1;
     while (*p == '/') {
         p++;
         const char *e = strchr(p, '/');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (p[0] == '{' && n == nl + 2 && memcmp(p + 1, name, nl) == 0)
-            return i < req->nsegs ? req->segs[i] : NULL;
+        if (p[0] == '{' && (p[1] == '*') == rest && n == nl + skip + 1 &&
+            memcmp(p + skip, name, nl) == 0)
+            return i < req->nsegs ? (long)i : -1;
         i++;
         p += n;
     }
-    return NULL;
+    return -1;
+}
+
+const char *ds_route_arg(const ds_request *req, const char *name)
+{
+    long i = placeholder_at(req, name, 0);
+    return i < 0 ? NULL : req->segs[i];
 }
 
 const char *ds_route_rest(const ds_request *req, const char *name)
 {
-    size_t i = 0, nl = strlen(name);
-    const char *p = req->route;
-    if (!p)
+    long at = placeholder_at(req, name, 1);
+    if (at < 0)
         return NULL;
-    while (*p == '/') {
-        p++;
-        const char *e = strchr(p, '/');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (p[0] == '{' && p[1] == '*' && n == nl + 3 && memcmp(p + 2, name, nl) == 0) {
-            if (i >= req->nsegs)
-                return NULL;
-            size_t len = 0;
-            for (size_t k = i; k < req->nsegs; k++)
-                len += strlen(req->segs[k]) + 1;
-            char *out = ds_arena_alloc(req->arena, len), *o = out;
-            if (!out)
-                return NULL;
-            for (size_t k = i; k < req->nsegs; k++) {
-                size_t sl = strlen(req->segs[k]);
-                memcpy(o, req->segs[k], sl);
-                o += sl;
-                *o++ = k + 1 < req->nsegs ? '/' : '\0';
-            }
-            return out;
-        }
-        i++;
-        p += n;
+    size_t len = 0;
+    for (size_t k = (size_t)at; k < req->nsegs; k++)
+        len += strlen(req->segs[k]) + 1;
+    char *out = ds_arena_alloc(req->arena, len), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t k = (size_t)at; k < req->nsegs; k++) {
+        size_t sl = strlen(req->segs[k]);
+        memcpy(o, req->segs[k], sl);
+        o += sl;
+        *o++ = k + 1 < req->nsegs ? '/' : '\0';
     }
-    return NULL;
+    return out;
 }

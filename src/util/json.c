@@ -52,8 +52,8 @@ static char *put_u(char *o, uint32_t u)
 }
 
 /* For each byte: 0 = written as it is (printable ASCII but '"' and
- * '\\'), else the character after the backslash ('u' for \uXXXX, 'm'
- * for the first byte of a multi-byte sequence). */
+ * '\\'), else the character after the backslash: 'u' for a \u escape
+ * (four hex digits), 'm' for the first byte of a multi-byte sequence. */
 static const char esc[256] = {
     ['\0'] = 'u', [1] = 'u', [2] = 'u', [3] = 'u', [4] = 'u', [5] = 'u', [6] = 'u',
     [7] = 'u', ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', [11] = 'u', ['\f'] = 'f',
@@ -63,6 +63,20 @@ static const char esc[256] = {
     [127] = 'u',
     [128 ... 255] = 'm',
 };
+
+#ifdef __SSE2__
+/* Bit k set when byte k of v must be escaped: below 0x20, 0x7F and above
+ * ((c ^ 0x80) as signed is below 0xA0 or is 0xFF), '"' or '\\'. */
+static inline int escapes16(__m128i v)
+{
+    __m128i x80 = _mm_xor_si128(v, _mm_set1_epi8((char)0x80));
+    __m128i low = _mm_cmplt_epi8(x80, _mm_set1_epi8((char)(0x20 ^ 0x80)));
+    __m128i high = _mm_cmpgt_epi8(x80, _mm_set1_epi8((char)(0x7E ^ 0x80)));
+    __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    __m128i bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(low, high), _mm_or_si128(q, bs)));
+}
+#endif
 
 #define JSON_SEG 4096 /* input bytes escaped per reservation */
 
@@ -84,14 +98,7 @@ int ds_json_strn(ds_buf *b, const char *str, size_t n)
             /* 16 bytes at a time while none needs escaping */
             while (end - i >= 16) {
                 __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-                /* c < 0x20 or c >= 0x7F: (c ^ 0x80) as signed < 0xA0 or >= 0xFF */
-                __m128i x80 = _mm_xor_si128(v, _mm_set1_epi8((char)0x80));
-                __m128i low = _mm_cmplt_epi8(x80, _mm_set1_epi8((char)(0x20 ^ 0x80)));
-                __m128i high = _mm_cmpgt_epi8(x80, _mm_set1_epi8((char)(0x7E ^ 0x80)));
-                __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-                __m128i bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-                int m = _mm_movemask_epi8(
-                    _mm_or_si128(_mm_or_si128(low, high), _mm_or_si128(q, bs)));
+                int m = escapes16(v);
                 if (m == 0) {
                     _mm_storeu_si128((__m128i *)o, v);
                     o += 16;
@@ -150,16 +157,9 @@ int ds_json_plain(const char *str, size_t n)
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
 #ifdef __SSE2__
-    for (; n - i >= 16; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-        __m128i x80 = _mm_xor_si128(v, _mm_set1_epi8((char)0x80));
-        __m128i low = _mm_cmplt_epi8(x80, _mm_set1_epi8((char)(0x20 ^ 0x80)));
-        __m128i high = _mm_cmpgt_epi8(x80, _mm_set1_epi8((char)(0x7E ^ 0x80)));
-        __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-        __m128i bs = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-        if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(low, high), _mm_or_si128(q, bs))))
+    for (; n - i >= 16; i += 16)
+        if (escapes16(_mm_loadu_si128((const __m128i *)(s + i))))
             return 0;
-    }
 #endif
     for (; i < n; i++)
         if (esc[s[i]])
@@ -201,4 +201,12 @@ int ds_json_kv_bool(ds_buf *b, int *first, const char *key, int v)
     if (ds_json_key(b, first, key) < 0)
         return -1;
     return ds_buf_puts(b, v ? "true" : "false");
+}
+
+int ds_json_str_array(ds_buf *b, const char *const *v, size_t n)
+{
+    int rc = ds_buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++)
+        rc |= (i ? ds_buf_putc(b, ',') : 0) | ds_json_str(b, v[i]);
+    return rc | ds_buf_putc(b, ']');
 }
