@@ -46,6 +46,10 @@ static void usage(FILE *f)
             "        only the counts, not the files)\n"
             "  history [-j] LOCATION\n"
             "        print the commit timestamps of the table's versions\n"
+            "  changes [-j] [-d] (-s VERSION | -S TIMESTAMP) [-e VERSION | -E TIMESTAMP]\n"
+            "          LOCATION\n"
+            "        print the change data feed of a version range (-d: the data changes\n"
+            "        a streaming query returns instead), with commit timestamps\n"
             "  sign [-c CONF] [-r RECIPIENT] [-t TTL] SHARE.SCHEMA.TABLE PATH\n"
             "        print a signed /files/ URL for the object PATH (as the Delta log writes\n"
             "        it: URI-encoded, relative to the table) of a table on local disk,\n"
@@ -592,6 +596,136 @@ static int cmd_history(int argc, char **argv)
     return 0;
 }
 
+struct changes_out {
+    int json, first;
+};
+
+static int print_change(void *ctx, const ds_change *c, ds_error *err)
+{
+    struct changes_out *o = ctx;
+    char t[40];
+    ds_time_format(c->timestamp_ms, t, sizeof t);
+    if (c->kind != DS_CH_FILE) {
+        const char *what = c->kind == DS_CH_PROTOCOL ? "protocol" : "metaData";
+        if (o->json)
+            printf("%s{\"version\":%lld,\"timestamp_ms\":%lld,\"type\":\"%s\"}",
+                   o->first ? "" : ",", (long long)c->version, (long long)c->timestamp_ms, what);
+        else
+            printf("%lld %s %s\n", (long long)c->version, t, what);
+        o->first = 0;
+        return 0;
+    }
+    const ds_file *f = c->file;
+    static const char *const kinds[] = {"", "add", "remove", "cdc"};
+    if (!o->json) {
+        printf("%lld %s %s %s size=%lld%s%s\n", (long long)c->version, t, kinds[f->kind],
+               f->path, (long long)f->size, f->dv_id ? " dv=" : "", f->dv_id ? f->dv_id : "");
+        return 0;
+    }
+    ds_buf b;
+    ds_buf_init(&b, 64u * 1024 * 1024);
+    int rc = ds_buf_printf(&b, "%s{\"version\":%lld,\"timestamp_ms\":%lld,\"type\":\"%s\"",
+                           o->first ? "" : ",", (long long)c->version,
+                           (long long)c->timestamp_ms, kinds[f->kind]) |
+             ds_buf_puts(&b, ",\"path\":") | ds_json_str(&b, f->path) |
+             ds_buf_printf(&b, ",\"size\":%lld", (long long)f->size) |
+             ds_buf_puts(&b, ",\"partitionValues\":") | ds_pv_json(&b, f->pvs, f->npv) |
+             ds_buf_puts(&b, ",\"deletionVector\":") |
+             (f->dv_id ? ds_json_str(&b, f->dv_id) : ds_buf_puts(&b, "null")) |
+             ds_buf_putc(&b, '}');
+    if (rc) {
+        ds_buf_free(&b);
+        ds_error_set(err, DS_ERR_NOMEM, NULL);
+        return -1;
+    }
+    fwrite(b.data, 1, b.len, stdout);
+    ds_buf_free(&b);
+    o->first = 0;
+    return 0;
+}
+
+static int cmd_changes(int argc, char **argv)
+{
+    int json = 0, data = 0, opt;
+    const char *sv = NULL, *st = NULL, *ev = NULL, *et = NULL;
+    while ((opt = getopt(argc, argv, "jds:S:e:E:")) != -1) {
+        switch (opt) {
+        case 'j': json = 1; break;
+        case 'd': data = 1; break;
+        case 's': sv = optarg; break;
+        case 'S': st = optarg; break;
+        case 'e': ev = optarg; break;
+        case 'E': et = optarg; break;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1 || !sv == !st || (ev && et)) {
+        usage(stderr);
+        return 2;
+    }
+    int64_t start = 0, end = -1, t;
+    if ((sv && ds_parse_i64(sv, 0, INT64_MAX, &start) < 0) ||
+        (ev && ds_parse_i64(ev, 0, INT64_MAX, &end) < 0)) {
+        fprintf(stderr, "delta-sharing-admin: versions are non-negative integers\n");
+        return 2;
+    }
+    if ((st && ds_time_parse(st, &t) < 0) || (et && ds_time_parse(et, &t) < 0)) {
+        fprintf(stderr, "delta-sharing-admin: timestamps are ISO 8601 "
+                        "(e.g. 2024-01-01T00:00:00Z)\n");
+        return 2;
+    }
+    char ubuf[8192];
+    const char *url = location_url(argv[optind], ubuf, sizeof ubuf);
+    ds_error err;
+    ds_error_clear(&err);
+    ds_store store;
+    ds_history *h = NULL;
+    ds_snapshot *s = NULL;
+    if (!url || ds_store_for(url, &store, &err) != DS_OK ||
+        ds_history_open(&store, url, &h, &err) != DS_OK)
+        goto fail;
+    if (st) {
+        ds_time_parse(st, &t);
+        if (ds_history_version_at(h, t, DS_TS_STARTING, &start, &err) != DS_OK)
+            goto fail;
+    }
+    if (et) {
+        ds_time_parse(et, &t);
+        if (ds_history_version_at(h, t, DS_TS_ENDING, &end, &err) != DS_OK)
+            goto fail;
+    }
+    if (!ev && !et)
+        end = ds_history_latest_version(h);
+    if (end < start) {
+        ds_error_set(&err, DS_ERR_INVALID_PARAM,
+                     "The range ends (%lld) before it starts (%lld).", (long long)end,
+                     (long long)start);
+        goto fail;
+    }
+    ds_at at = {DS_AT_VERSION, start, 0, 1};
+    if (ds_snapshot_load(&store, url, &at, &s, &err) != DS_OK)
+        goto fail;
+    struct changes_out o = {json, 1};
+    if (json)
+        printf("{\"start\":%lld,\"end\":%lld,\"actions\":[", (long long)start, (long long)end);
+    if (ds_history_changes(h, s, end, data ? DS_CHANGES_DATA : DS_CHANGES_CDF, print_change,
+                           &o, &err) != DS_OK) {
+        if (json)
+            printf("],\"error\":\"%s\"}\n", err.kind ? err.kind : "error");
+        json = 0;
+        goto fail;
+    }
+    if (json)
+        printf("]}\n");
+    ds_snapshot_free(s);
+    ds_history_free(h);
+    return 0;
+fail:
+    ds_snapshot_free(s);
+    ds_history_free(h);
+    return fail_table(argv[optind], &err, json);
+}
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0) {
@@ -629,6 +763,8 @@ int main(int argc, char **argv)
         return cmd_snapshot(argc, argv);
     if (strcmp(cmd, "history") == 0)
         return cmd_history(argc, argv);
+    if (strcmp(cmd, "changes") == 0)
+        return cmd_changes(argc, argv);
     if (strcmp(cmd, "sign") == 0)
         return cmd_sign(argc, argv);
     if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {

@@ -154,6 +154,70 @@ typedef struct ds_commit_ts {
 ds_status ds_commit_timestamps(const ds_store *store, const char *root, ds_arena *a,
                                ds_commit_ts **out, size_t *n, ds_error *err);
 
+/* ---- history: commit times and the changes between versions (changes.c)
+ *
+ * A history lists the whole log once and loads the latest protocol and
+ * metadata.  Commit timestamps: the commit's in-commit timestamp when
+ * delta.enableInCommitTimestamps is on (from the enablement version on),
+ * else the commit file's modification time, made strictly increasing in
+ * version order over the commit files present.  In-commit timestamps are
+ * read lazily, one commit's first line each, and remembered. */
+typedef struct ds_history ds_history;
+ds_status ds_history_open(const ds_store *store, const char *root, ds_history **out,
+                          ds_error *err);
+void ds_history_free(ds_history *h);
+/* The latest snapshot (protocol and metadata only: no file listing). */
+ds_snapshot *ds_history_latest(const ds_history *h);
+int64_t ds_history_latest_version(const ds_history *h);
+/* The commit timestamp of version v; err kind version-not-found when the
+ * log holds no commit file for v. */
+ds_status ds_history_commit_ts(ds_history *h, int64_t v, int64_t *ts_ms, int *ict,
+                               ds_error *err);
+
+typedef enum {
+    DS_TS_AS_OF = 1, /* the latest commit at or before t; t before the first commit
+                        (timestamp-before-earliest) or after the latest
+                        (timestamp-after-latest) is an error */
+    DS_TS_STARTING,  /* the earliest commit at or after t; after the latest commit is
+                        an error (timestamp-after-latest) */
+    DS_TS_ENDING,    /* the latest commit at or before t; before the first commit is
+                        an error, after the latest gives the latest */
+} ds_ts_rule;
+ds_status ds_history_version_at(ds_history *h, int64_t t_ms, ds_ts_rule rule,
+                                int64_t *version, ds_error *err);
+
+/* What changed in each version of [start, end], in version order and,
+ * inside a version, protocol, metadata, then the file actions in log
+ * order:
+ *  - DS_CHANGES_CDF: a commit holding any cdc action gives exactly its cdc
+ *    files; any other commit its adds and removes with dataChange=true.
+ *    Every version must have the change data feed enabled
+ *    (delta.enableChangeDataFeed) in the metadata in force at it, else
+ *    the error kind is cdf-not-enabled.
+ *  - DS_CHANGES_DATA: adds and removes with dataChange=true (streaming
+ *    queries); cdc actions are not returned.
+ * Protocol and metadata events come for versions after start only; each
+ * protocol in the range is checked as a load would (unsupported-reader-*).
+ * Every version needs its commit file (version-not-reconstructable when
+ * the log was cleaned up past it).  Memory: one commit at a time. */
+typedef enum { DS_CHANGES_CDF = 1, DS_CHANGES_DATA } ds_changes_mode;
+typedef enum { DS_CH_PROTOCOL = 1, DS_CH_METADATA, DS_CH_FILE } ds_change_kind;
+typedef struct ds_change {
+    ds_change_kind kind;
+    int64_t version, timestamp_ms;
+    const ds_protocol *protocol; /* DS_CH_PROTOCOL */
+    const ds_metadata *metadata; /* DS_CH_METADATA */
+    const ds_file *file;         /* DS_CH_FILE: kind add, remove or cdc */
+} ds_change;
+/* Returns 0 to go on, 1 to stop, -1 on an error recorded in err.  What it
+ * is handed is valid only during the call. */
+typedef int (*ds_change_cb)(void *ctx, const ds_change *c, ds_error *err);
+/* start: the snapshot at the first version (protocol and metadata only
+ * suffice); end: at most the history's latest version. */
+ds_status ds_history_changes(ds_history *h, const ds_snapshot *start, int64_t end,
+                             ds_changes_mode mode, ds_change_cb cb, void *ctx,
+                             ds_error *err);
+
 /* Reader features this server honours (it lists files; the client reads). */
 int ds_reader_feature_supported(const char *name);
 

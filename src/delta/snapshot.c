@@ -19,9 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static ds_status fail_kind(ds_error *err, ds_status st, const char *kind, const char *fmt,
-                           ...) __attribute__((format(printf, 4, 5)));
-static ds_status fail_kind(ds_error *err, ds_status st, const char *kind, const char *fmt, ...)
+ds_status ds_fail_kind(ds_error *err, ds_status st, const char *kind, const char *fmt, ...)
 {
     char msg[400];
     va_list ap;
@@ -147,7 +145,7 @@ static int list_cb(void *ctx, const ds_store_entry *e)
     return 0;
 }
 
-static ds_status list_log(ds_snapshot *s, int64_t from, ds_error *err)
+ds_status ds_snapshot_list_log(ds_snapshot *s, int64_t from, ds_error *err)
 {
     struct lister l = {.s = s};
     char start[32];
@@ -165,7 +163,7 @@ static ds_status list_log(ds_snapshot *s, int64_t from, ds_error *err)
     s->nentries = l.n;
     if (st == DS_ERR_NOT_FOUND && err->status == DS_ERR_NOT_FOUND) {
         ds_error_clear(err);
-        return fail_kind(err, DS_ERR_NOT_FOUND, "not-a-delta-table",
+        return ds_fail_kind(err, DS_ERR_NOT_FOUND, "not-a-delta-table",
                          "The table's storage holds no Delta log.");
     }
     if (st != DS_OK)
@@ -626,16 +624,16 @@ int ds_reader_feature_supported(const char *name)
     return 0;
 }
 
-static ds_status check_protocol(const ds_protocol *p, ds_error *err)
+ds_status ds_check_protocol(const ds_protocol *p, ds_error *err)
 {
     if (p->min_reader < 1 || p->min_reader > 3)
-        return fail_kind(err, DS_ERR_UNSUPPORTED, "unsupported-reader-version",
+        return ds_fail_kind(err, DS_ERR_UNSUPPORTED, "unsupported-reader-version",
                          "The table needs Delta reader version %d, which this server does not "
                          "support (1 to 3).", p->min_reader);
     if (p->min_reader == 3)
         for (size_t i = 0; i < p->n_reader_features; i++)
             if (!ds_reader_feature_supported(p->reader_features[i]))
-                return fail_kind(err, DS_ERR_UNSUPPORTED, "unsupported-reader-feature",
+                return ds_fail_kind(err, DS_ERR_UNSUPPORTED, "unsupported-reader-feature",
                                  "The table uses the Delta reader feature '%.100s', which "
                                  "this server does not support.", p->reader_features[i]);
     return DS_OK;
@@ -658,18 +656,18 @@ static ds_status resolve_version(ds_snapshot *s, int64_t target, int commits_onl
         if (e->kind != DS_LOG_COMMIT || e->version < first || e->version > target)
             continue;
         if (e->version != expect)
-            return fail_kind(err, DS_ERR_INTERNAL, "non-contiguous-versions",
+            return ds_fail_kind(err, DS_ERR_INTERNAL, "non-contiguous-versions",
                              "The table's log is missing commit %lld.", (long long)expect);
         expect++;
         last = e->version;
         ncommits++;
     }
     if (s->cp_version < 0 && ncommits == 0)
-        return fail_kind(err, DS_ERR_NOT_FOUND, "not-a-delta-table",
+        return ds_fail_kind(err, DS_ERR_NOT_FOUND, "not-a-delta-table",
                          "The table's storage holds no Delta log.");
     s->version = last >= 0 ? last : s->cp_version;
     if (target != INT64_MAX && s->version != target)
-        return fail_kind(err, DS_ERR_INVALID_PARAM, "version-not-found",
+        return ds_fail_kind(err, DS_ERR_INVALID_PARAM, "version-not-found",
                          "Version %lld of the table does not exist (the latest is %lld).",
                          (long long)target, (long long)s->version);
     return DS_OK;
@@ -700,12 +698,12 @@ static ds_status build(ds_snapshot *s, int64_t target, int commits_only, ds_erro
         return err->status;
 
     if (!s->have_protocol)
-        return fail_kind(err, DS_ERR_INTERNAL, "missing-protocol",
+        return ds_fail_kind(err, DS_ERR_INTERNAL, "missing-protocol",
                          "The table's log has no protocol action.");
-    if (check_protocol(&s->protocol, err) != DS_OK)
+    if (ds_check_protocol(&s->protocol, err) != DS_OK)
         return err->status;
     if (!s->have_metadata)
-        return fail_kind(err, DS_ERR_INTERNAL, "missing-metadata",
+        return ds_fail_kind(err, DS_ERR_INTERNAL, "missing-metadata",
                          "The table's log has no metaData action.");
     /* drop removed domains now that they have shadowed older ones */
     size_t o = 0;
@@ -716,7 +714,7 @@ static ds_status build(ds_snapshot *s, int64_t target, int commits_only, ds_erro
     return DS_OK;
 }
 
-static ds_snapshot *snapshot_new(const ds_store *store, const char *root)
+ds_snapshot *ds_snapshot_new(const ds_store *store, const char *root)
 {
     ds_snapshot *s = calloc(1, sizeof *s);
     if (!s)
@@ -767,47 +765,30 @@ static ds_status load(const ds_store *store, const char *root, const ds_at *at, 
     int64_t target = INT64_MAX;
     if (at && at->kind == DS_AT_VERSION) {
         if (at->value < 0)
-            return fail_kind(err, DS_ERR_INVALID_PARAM, "version-not-found",
+            return ds_fail_kind(err, DS_ERR_INVALID_PARAM, "version-not-found",
                              "The table version cannot be negative.");
         target = at->value;
     } else if (at && at->kind == DS_AT_TIMESTAMP) {
-        ds_arena *a = ds_arena_new(0);
-        if (!a)
-            return ds_error_set(err, DS_ERR_NOMEM, NULL);
-        ds_commit_ts *ts;
-        size_t n;
-        ds_status st = ds_commit_timestamps(store, root, a, &ts, &n, err);
-        if (st == DS_OK) {
-            if (n == 0 || at->value < ts[0].timestamp_ms)
-                st = fail_kind(err, DS_ERR_INVALID_PARAM, "timestamp-before-earliest",
-                               "The timestamp is before the earliest available version of "
-                               "the table.");
-            else if (at->value > ts[n - 1].timestamp_ms)
-                st = fail_kind(err, DS_ERR_INVALID_PARAM, "timestamp-after-latest",
-                               "The timestamp is after the latest version of the table.");
-            else
-                for (size_t i = n; i-- > 0;)
-                    if (ts[i].timestamp_ms <= at->value) {
-                        target = ts[i].version;
-                        break;
-                    }
-        }
-        ds_arena_free(a);
+        ds_history *h = NULL;
+        ds_status st = ds_history_open(store, root, &h, err);
+        if (st == DS_OK)
+            st = ds_history_version_at(h, at->value, DS_TS_AS_OF, &target, err);
+        ds_history_free(h);
         if (st != DS_OK)
             return st;
     }
-    ds_snapshot *s = snapshot_new(store, root);
+    ds_snapshot *s = ds_snapshot_new(store, root);
     if (!s)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
     s->metadata_only = mode == LOAD_METADATA_ONLY;
     int64_t hint = read_hint(s);
     if (hint > target || (at && at->commits_only))
         hint = -1;
-    ds_status st = list_log(s, hint > 0 ? hint : 0, err);
+    ds_status st = ds_snapshot_list_log(s, hint > 0 ? hint : 0, err);
     if (st == DS_OK && hint > 0) {
         pick_checkpoint(s, target);
         if (s->cp_version < 0)
-            st = list_log(s, 0, err); /* stale hint: list everything */
+            st = ds_snapshot_list_log(s, 0, err); /* stale hint: list everything */
     }
     if (st == DS_OK)
         st = mode == LOAD_VERSION_ONLY ? resolve_version(s, target, 0, err)
@@ -871,108 +852,5 @@ ds_status ds_snapshot_files(ds_snapshot *s, ds_file_cb cb, void *ctx, ds_error *
     }
     if (s->cp_version >= 0)
         return ds_checkpoint_stream_adds(s, cb, ctx, err);
-    return DS_OK;
-}
-
-/* ---- commit timestamps ------------------------------------------------ */
-
-static ds_status first_line_ict(const ds_snapshot *s, const ds_log_entry *e, ds_arena *a,
-                                int64_t *ict, ds_error *err)
-{
-    char *url = ds_arena_printf(a, "%s%s", s->log_url, e->name);
-    if (!url)
-        return ds_error_set(err, DS_ERR_NOMEM, NULL);
-    size_t want = e->size < 65536 ? (size_t)e->size : 65536;
-    unsigned char *buf = NULL;
-    const char *nl = NULL;
-    for (;;) {
-        free(buf);
-        buf = malloc(want ? want : 1);
-        if (!buf)
-            return ds_error_set(err, DS_ERR_NOMEM, NULL);
-        if (want && s->store->ops->get_range(s->store->ctx, url, 0, want, buf, err) != DS_OK) {
-            free(buf);
-            return err->status;
-        }
-        nl = memchr(buf, '\n', want);
-        if (nl || want >= e->size || want >= DS_COMMIT_MAX_BYTES)
-            break;
-        want = want * 4 < e->size ? want * 4 : (size_t)e->size;
-    }
-    const char *end = nl ? nl : (const char *)buf + want;
-    ds_action act;
-    *ict = -1;
-    if (ds_parse_action((const char *)buf, end, a, &act, err) < 0) {
-        free(buf);
-        ds_error_detail(err, "%s line 1", e->name);
-        return err->status;
-    }
-    if (act.type == DS_A_COMMITINFO && act.has_ict)
-        *ict = act.u.ict;
-    free(buf);
-    return DS_OK;
-}
-
-ds_status ds_commit_timestamps(const ds_store *store, const char *root, ds_arena *a,
-                               ds_commit_ts **out, size_t *n, ds_error *err)
-{
-    *out = NULL;
-    *n = 0;
-    /* the latest metadata says whether in-commit timestamps are on; no
-     * file action is needed for that */
-    ds_snapshot *latest = NULL;
-    ds_at at = {DS_AT_LATEST, 0, 0, 0};
-    ds_status st = load(store, root, &at, LOAD_METADATA_ONLY, &latest, err);
-    if (st != DS_OK)
-        return st;
-    const char *on = ds_metadata_conf(&latest->metadata, "delta.enableInCommitTimestamps");
-    const char *ev = ds_metadata_conf(&latest->metadata,
-                                      "delta.inCommitTimestampEnablementVersion");
-    int ict_on = on && strcmp(on, "true") == 0;
-    int64_t ict_from = 0;
-    if (ict_on && ev && ds_parse_i64(ev, 0, INT64_MAX, &ict_from) < 0)
-        ict_from = 0;
-    /* every commit file present */
-    ds_snapshot *s = snapshot_new(store, root);
-    if (!s) {
-        ds_snapshot_free(latest);
-        return ds_error_set(err, DS_ERR_NOMEM, NULL);
-    }
-    st = list_log(s, 0, err);
-    size_t count = 0;
-    for (size_t i = 0; st == DS_OK && i < s->nentries; i++)
-        count += s->entries[i].kind == DS_LOG_COMMIT && s->entries[i].version <= latest->version;
-    ds_commit_ts *ts = st == DS_OK ? ds_arena_alloc(a, (count ? count : 1) * sizeof *ts) : NULL;
-    if (st == DS_OK && !ts)
-        st = ds_error_set(err, DS_ERR_NOMEM, NULL);
-    size_t k = 0;
-    for (size_t i = 0; st == DS_OK && i < s->nentries; i++) {
-        const ds_log_entry *e = &s->entries[i];
-        if (e->kind != DS_LOG_COMMIT || e->version > latest->version)
-            continue;
-        ts[k].version = e->version;
-        ts[k].ict = 0;
-        int64_t t = e->mtime_ms;
-        if (ict_on && e->version >= ict_from) {
-            int64_t ict = -1;
-            st = first_line_ict(s, e, a, &ict, err);
-            if (st != DS_OK)
-                break;
-            if (ict >= 0) {
-                t = ict;
-                ts[k].ict = 1;
-            }
-        }
-        if (!ts[k].ict && k > 0 && t <= ts[k - 1].timestamp_ms)
-            t = ts[k - 1].timestamp_ms + 1; /* monotonize file times */
-        ts[k].timestamp_ms = t;
-        k++;
-    }
-    ds_snapshot_free(s);
-    ds_snapshot_free(latest);
-    if (st != DS_OK)
-        return st;
-    *out = ts;
-    *n = k;
     return DS_OK;
 }

@@ -61,6 +61,15 @@ struct ds_snapshot {
 };
 
 int ds_log_classify(const char *name, ds_log_entry *e);
+/* Sets err (status st, kind, message) and returns st. */
+ds_status ds_fail_kind(ds_error *err, ds_status st, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* An empty snapshot object for the table at root; NULL when out of memory. */
+ds_snapshot *ds_snapshot_new(const ds_store *store, const char *root);
+/* Lists _delta_log/ from version `from` into s->entries (name order). */
+ds_status ds_snapshot_list_log(ds_snapshot *s, int64_t from, ds_error *err);
+/* Refuses reader versions and reader features this server cannot honour. */
+ds_status ds_check_protocol(const ds_protocol *p, ds_error *err);
 int ds_keyset_contains(const ds_snapshot *s, const char *path, const char *dv);
 int ds_snapshot_apply(ds_snapshot *s, ds_action *a, int64_t version, int from_checkpoint,
                       ds_error *err);
