@@ -61,4 +61,5 @@ int ds_qtoken_check(const struct ds_catalog *cat, int kind, const char *binding,
 ds_status ds_api_table_version(ds_request *req, ds_error *err);
 ds_status ds_api_table_metadata(ds_request *req, ds_error *err);
 ds_status ds_api_table_query(ds_request *req, ds_error *err);
+ds_status ds_api_table_changes(ds_request *req, ds_error *err);
 #endif

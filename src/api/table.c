@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "api/ndjson.h"
 #include "api/predicate.h"
+#include "delta/actions.h"
 #include "delta/delta.h"
 #include "server.h"
 #include "store/sign.h"
@@ -272,7 +273,8 @@ static ds_status set_format_headers(ds_ndjson *w, const caps *c, int fmt, int en
 
 /* ---- protocol and metaData lines ------------------------------------------ */
 
-static int put_protocol(ds_buf *b, const ds_protocol *p, int fmt)
+/* version < 0: no version field (delta format only carries one). */
+static int put_protocol(ds_buf *b, const ds_protocol *p, int fmt, int64_t version)
 {
     if (fmt == FMT_PARQUET)
         return ds_buf_puts(b, "{\"protocol\":{\"minReaderVersion\":1}}");
@@ -287,7 +289,10 @@ static int put_protocol(ds_buf *b, const ds_protocol *p, int fmt)
         rc |= ds_json_key(b, &first, "writerFeatures");
         rc |= ds_json_str_array(b, p->writer_features, p->n_writer_features);
     }
-    return rc | ds_buf_puts(b, "}}}");
+    rc |= ds_buf_putc(b, '}');
+    if (version >= 0)
+        rc |= ds_buf_puts(b, ",\"version\":") | ds_buf_put_i64(b, version);
+    return rc | ds_buf_puts(b, "}}");
 }
 
 /* Writes a json-c value with the project's ASCII-only JSON writer. */
@@ -410,12 +415,13 @@ static int put_metadata(ds_buf *b, ds_arena *a, const table_ctx *tc, const ds_me
     return rc | ds_buf_puts(b, "}}");
 }
 
-/* Starts an NDJSON answer with the protocol and metaData lines. */
+/* Starts an NDJSON answer with the protocol and metaData lines
+ * (md_version, proto_version < 0: no version field on that line). */
 static ds_status head_lines(ds_ndjson *w, const table_ctx *tc, const ds_snapshot *s, int fmt,
-                            int64_t md_version, ds_error *err)
+                            int64_t md_version, int64_t proto_version, ds_error *err)
 {
     ds_buf *b = ds_ndjson_begin(w);
-    if (put_protocol(b, ds_snapshot_protocol(s), fmt) < 0)
+    if (put_protocol(b, ds_snapshot_protocol(s), fmt, proto_version) < 0)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
     if (ds_ndjson_end(w, err) != DS_OK)
         return err->status;
@@ -465,23 +471,15 @@ ds_status ds_api_table_version(ds_request *req, ds_error *err)
         int64_t t;
         if (need_history(&tc, err) != DS_OK || parse_ts_param("startingTimestamp", sts, &t, err))
             return err->status;
-        ds_commit_ts *ts;
-        size_t n;
-        if (ds_commit_timestamps(&tc.store, tc.t.location, req->arena, &ts, &n, err) != DS_OK)
-            return err->status;
         /* the earliest version committed at or after t (a time before the
          * first commit gives the first version) */
-        for (size_t i = 0; i < n && version < 0; i++)
-            if (ts[i].timestamp_ms >= t)
-                version = ts[i].version;
-        if (version < 0) {
-            char when[40];
-            ds_time_format(n ? ts[n - 1].timestamp_ms : 0, when, sizeof when);
-            return ds_error_set(err, DS_ERR_INVALID_PARAM,
-                                "The startingTimestamp is after the latest version of the "
-                                "table (committed at %s).",
-                                when);
-        }
+        ds_history *h = NULL;
+        ds_status st = ds_history_open(&tc.store, tc.t.location, &h, err);
+        if (st == DS_OK)
+            st = ds_history_version_at(h, t, DS_TS_STARTING, &version, err);
+        ds_history_free(h);
+        if (st != DS_OK)
+            return st;
     } else if (ds_table_latest_version(&tc.store, tc.t.location, &version, err) != DS_OK) {
         return err->status;
     }
@@ -527,7 +525,7 @@ ds_status ds_api_table_metadata(ds_request *req, ds_error *err)
     int64_t v = ds_snapshot_version(s);
     if (choose_format(req, &c, s, &fmt, err) == DS_OK &&
         set_format_headers(&w, &c, fmt, 0, v, err) == DS_OK &&
-        head_lines(&w, &tc, s, fmt, at.kind == DS_AT_LATEST ? -1 : v, err) == DS_OK)
+        head_lines(&w, &tc, s, fmt, at.kind == DS_AT_LATEST ? -1 : v, -1, err) == DS_OK)
         ds_ndjson_finish(&w, err);
     if (err->status != DS_OK)
         ds_ndjson_fail(&w, err);
@@ -547,7 +545,8 @@ typedef struct query {
     int include_refresh;
     const char *json_hints; /* may be NULL */
     size_t json_hints_len;
-    int has_starting_version;
+    int has_starting_version, has_ending_version, hist_protocol;
+    int64_t starting_version, ending_version;
 } query;
 
 static ds_status bad_type(ds_error *err, const char *field, const char *what)
@@ -671,18 +670,18 @@ static ds_status parse_query(ds_request *req, query *q, json_object **root, ds_e
             for (size_t i = 0; i < json_object_array_length(val); i++)
                 if (!json_object_is_type(json_object_array_get_idx(val, i), json_type_string))
                     return bad_type(err, key, "an array of strings");
-        } else if (strcmp(key, "startingVersion") == 0 || strcmp(key, "endingVersion") == 0) {
-            int64_t ignored;
-            if (get_i64(val, key, &ignored, err) != DS_OK)
+        } else if (strcmp(key, "startingVersion") == 0) {
+            if (get_i64(val, key, &q->starting_version, err) != DS_OK)
                 return err->status;
-            if (strcmp(key, "startingVersion") == 0) {
-                if (ignored < 0)
-                    return ds_error_set(err, DS_ERR_INVALID_PARAM,
-                                        "startingVersion cannot be negative.");
-                q->has_starting_version = 1;
-            }
-        } else if (strcmp(key, "includeHistoricalProtocol") == 0 ||
-                   strcmp(key, "queryDeltaLog") == 0) {
+            q->has_starting_version = 1;
+        } else if (strcmp(key, "endingVersion") == 0) {
+            if (get_i64(val, key, &q->ending_version, err) != DS_OK)
+                return err->status;
+            q->has_ending_version = 1;
+        } else if (strcmp(key, "includeHistoricalProtocol") == 0) {
+            if (get_bool(val, key, &q->hist_protocol, err) != DS_OK)
+                return err->status;
+        } else if (strcmp(key, "queryDeltaLog") == 0) {
             int ignored;
             if (get_bool(val, key, &ignored, err) != DS_OK)
                 return err->status;
@@ -699,6 +698,21 @@ static ds_status parse_query(ds_request *req, query *q, json_object **root, ds_e
                             "Please only provide one of: version, timestamp, startingVersion.");
     if (q->has_version && q->version < 0)
         return ds_error_set(err, DS_ERR_INVALID_PARAM, "The table version cannot be negative.");
+    if (q->has_starting_version && q->starting_version < 0)
+        return ds_error_set(err, DS_ERR_INVALID_PARAM, "startingVersion cannot be negative.");
+    if (q->has_ending_version && q->ending_version < 0)
+        return ds_error_set(err, DS_ERR_INVALID_PARAM, "endingVersion cannot be negative.");
+    if (q->has_ending_version && !q->has_starting_version)
+        return ds_error_set(err, DS_ERR_INVALID_PARAM,
+                            "endingVersion can only be used with startingVersion.");
+    if (q->has_ending_version && q->ending_version < q->starting_version)
+        return ds_error_set(err, DS_ERR_INVALID_PARAM,
+                            "startingVersion(%" PRId64 ") must be smaller than or equal to "
+                            "endingVersion(%" PRId64 ").",
+                            q->starting_version, q->ending_version);
+    if (q->hist_protocol && !q->has_starting_version)
+        return ds_error_set(err, DS_ERR_INVALID_PARAM,
+                            "includeHistoricalProtocol can only be used with startingVersion.");
     if (q->has_timestamp && ds_time_parse(q->timestamp_text, &q->timestamp_ms) < 0)
         return ds_error_set(err, DS_ERR_INVALID_PARAM,
                             "The timestamp is not an ISO 8601 timestamp "
@@ -720,10 +734,6 @@ static ds_status parse_query(ds_request *req, query *q, json_object **root, ds_e
     if (q->refresh_token && q->page_token)
         return ds_error_set(err, DS_ERR_INVALID_PARAM,
                             "refreshToken must be used in the first page request.");
-    if (q->has_starting_version)
-        return ds_error_set(err, DS_ERR_UNSUPPORTED,
-                            "Queries by startingVersion (change streaming) are not supported "
-                            "by this server yet.");
     if (q->json_hints && q->json_hints_len > PRED_HINT_MAX)
         q->json_hints = NULL; /* best effort: too large to use */
     return DS_OK;
@@ -748,6 +758,8 @@ typedef struct emit {
     int64_t ttl_s;
     ds_buf url; /* a URL that needs JSON escaping (none does in practice) */
     ds_arena *scratch;
+    int range;                       /* a change answer: add/remove/cdf lines */
+    int hist_metadata, hist_protocol; /* historical metaData / protocol lines */
     EVP_MD *md5; /* fetched once per query */
     EVP_MD_CTX *mdctx;
 } emit;
@@ -869,7 +881,12 @@ static ds_status put_dv(emit *e, ds_buf *b, const ds_dv *dv, int64_t *exp, ds_er
     return rc ? ds_error_set(err, DS_ERR_NOMEM, NULL) : DS_OK;
 }
 
-static ds_status file_line(emit *e, const ds_file *f, ds_error *err)
+/* One file line.  Snapshot answers have `file` lines (parquet) for live
+ * files; change answers (e->range) have parquet `add`, `remove` and `cdf`
+ * lines, or delta `file` lines wrapping the add, remove or cdc action.
+ * version, timestamp < 0: no such field on the line. */
+static ds_status file_line(emit *e, const ds_file *f, int64_t version, int64_t timestamp,
+                           ds_error *err)
 {
     char id[65];
     int64_t exp = 0;
@@ -878,7 +895,15 @@ static ds_status file_line(emit *e, const ds_file *f, ds_error *err)
     int first = 1, rc;
     if (e->fmt == FMT_PARQUET) {
         /* the hot path of a large answer: keys as literals */
-        if (LIT(b, "{\"file\":{\"url\":") < 0)
+        if (!e->range)
+            rc = LIT(b, "{\"file\":{\"url\":");
+        else if (f->kind == DS_ACT_ADD)
+            rc = LIT(b, "{\"add\":{\"url\":");
+        else if (f->kind == DS_ACT_REMOVE)
+            rc = LIT(b, "{\"remove\":{\"url\":");
+        else
+            rc = LIT(b, "{\"cdf\":{\"url\":");
+        if (rc < 0)
             return ds_error_set(err, DS_ERR_NOMEM, NULL);
         if (put_url(e, b, f->path, &exp, err) != DS_OK)
             return err->status;
@@ -886,50 +911,67 @@ static ds_status file_line(emit *e, const ds_file *f, ds_error *err)
         rc |= LIT(b, ",\"id\":\"") | ds_buf_append(b, id, strlen(id)) | LIT(b, "\"");
         rc |= LIT(b, ",\"partitionValues\":") | ds_pv_json(b, f->pvs, f->npv);
         rc |= LIT(b, ",\"size\":") | ds_buf_put_i64(b, f->size);
-        if (f->stats)
+        if (f->stats && f->kind == DS_ACT_ADD)
             rc |= LIT(b, ",\"stats\":") | ds_json_str(b, f->stats);
-        if (e->version_field >= 0)
-            rc |= LIT(b, ",\"version\":") | ds_buf_put_i64(b, e->version_field);
+        if (version >= 0)
+            rc |= LIT(b, ",\"version\":") | ds_buf_put_i64(b, version);
+        if (timestamp >= 0)
+            rc |= LIT(b, ",\"timestamp\":") | ds_buf_put_i64(b, timestamp);
         rc |= LIT(b, ",\"expirationTimestamp\":") | ds_buf_put_i64(b, exp);
         rc |= LIT(b, "}}");
         return rc ? ds_error_set(err, DS_ERR_NOMEM, NULL) : ds_ndjson_end(e->w, err);
     }
     rc = ds_buf_puts(b, "{\"file\":{");
-    /* delta: the add action itself, path replaced by the signed URL */
+    /* delta: the action itself, path replaced by the signed URL; tags and
+     * the *_parsed columns are left out */
     ds_buf act;
     ds_buf_init(&act, DS_NDJSON_LINE_MAX);
     int af = 1;
-    rc |= ds_buf_puts(&act, "{\"add\":{");
+    rc |= ds_buf_puts(&act, f->kind == DS_ACT_ADD      ? "{\"add\":{"
+                            : f->kind == DS_ACT_REMOVE ? "{\"remove\":{"
+                                                       : "{\"cdc\":{");
     rc |= ds_json_key(&act, &af, "path");
     if (rc == 0 && put_url(e, &act, f->path, &exp, err) != DS_OK) {
         ds_buf_free(&act);
         return err->status;
     }
-    rc |= ds_json_key(&act, &af, "partitionValues");
-    rc |= ds_pv_json(&act, f->pvs, f->npv);
+    if (f->kind == DS_ACT_REMOVE && f->deletion_timestamp >= 0)
+        rc |= ds_json_kv_i64(&act, &af, "deletionTimestamp", f->deletion_timestamp);
+    if (f->kind == DS_ACT_REMOVE)
+        rc |= ds_json_kv_bool(&act, &af, "dataChange", f->data_change);
+    if (f->kind == DS_ACT_REMOVE && f->extended_file_metadata >= 0)
+        rc |= ds_json_kv_bool(&act, &af, "extendedFileMetadata", f->extended_file_metadata);
+    if (f->kind != DS_ACT_REMOVE || f->has_pvs) {
+        rc |= ds_json_key(&act, &af, "partitionValues");
+        rc |= ds_pv_json(&act, f->pvs, f->npv);
+    }
     rc |= ds_json_kv_i64(&act, &af, "size", f->size);
-    rc |= ds_json_kv_i64(&act, &af, "modificationTime", f->modification_time);
-    rc |= ds_json_kv_bool(&act, &af, "dataChange", f->data_change);
-    if (f->stats)
+    if (f->kind == DS_ACT_ADD)
+        rc |= ds_json_kv_i64(&act, &af, "modificationTime", f->modification_time);
+    if (f->kind != DS_ACT_REMOVE)
+        rc |= ds_json_kv_bool(&act, &af, "dataChange", f->data_change);
+    if (f->stats && f->kind == DS_ACT_ADD)
         rc |= ds_json_kv_str(&act, &af, "stats", f->stats);
-    if (f->dv) {
+    if (f->dv && f->kind != DS_ACT_CDC) {
         rc |= ds_json_key(&act, &af, "deletionVector");
         if (rc == 0 && put_dv(e, &act, f->dv, &exp, err) != DS_OK) {
             ds_buf_free(&act);
             return err->status;
         }
     }
-    if (f->has_base_row_id)
+    if (f->has_base_row_id && f->kind != DS_ACT_CDC)
         rc |= ds_json_kv_i64(&act, &af, "baseRowId", f->base_row_id);
-    if (f->has_default_row_commit_version)
+    if (f->has_default_row_commit_version && f->kind != DS_ACT_CDC)
         rc |= ds_json_kv_i64(&act, &af, "defaultRowCommitVersion",
                              f->default_row_commit_version);
-    if (f->clustering_provider)
+    if (f->clustering_provider && f->kind == DS_ACT_ADD)
         rc |= ds_json_kv_str(&act, &af, "clusteringProvider", f->clustering_provider);
     rc |= ds_buf_puts(&act, "}}");
     rc |= ds_json_kv_str(b, &first, "id", id);
-    if (e->version_field >= 0)
-        rc |= ds_json_kv_i64(b, &first, "version", e->version_field);
+    if (version >= 0)
+        rc |= ds_json_kv_i64(b, &first, "version", version);
+    if (timestamp >= 0)
+        rc |= ds_json_kv_i64(b, &first, "timestamp", timestamp);
     rc |= ds_json_kv_i64(b, &first, "expirationTimestamp", exp);
     rc |= ds_json_key(b, &first, "deltaSingleAction");
     if (rc == 0)
@@ -939,6 +981,25 @@ static ds_status file_line(emit *e, const ds_file *f, ds_error *err)
     return rc ? ds_error_set(err, DS_ERR_NOMEM, NULL) : ds_ndjson_end(e->w, err);
 }
 
+/* Pagination: 1 to write the next line, 0 to skip it (sent on an earlier
+ * page), 2 when the page is full (e->more is set). */
+static int page_admit(emit *e)
+{
+    uint64_t index = e->seen++;
+    if (index < e->skip)
+        return 0;
+    if (e->page_size && e->sent >= (uint64_t)e->page_size) {
+        e->more = 1;
+        return 2;
+    }
+    return 1;
+}
+
+static const char dv_parquet_message[] =
+    "The table has deletion vectors, which the client did not declare it can read. Ask for "
+    "it with the header 'delta-sharing-capabilities: "
+    "responseformat=delta;readerfeatures=deletionvectors'.";
+
 static int on_file(void *ctx, const ds_file *f, ds_error *err)
 {
     emit *e = ctx;
@@ -947,21 +1008,14 @@ static int on_file(void *ctx, const ds_file *f, ds_error *err)
     if (e->has_limit && e->rows >= e->limit)
         return 1; /* enough rows for the client's limit */
     if (f->dv && e->fmt == FMT_PARQUET) {
-        ds_error_set(err, DS_ERR_UNSUPPORTED,
-                     "The table has deletion vectors, which the client did not declare it can "
-                     "read. Ask for it with the header 'delta-sharing-capabilities: "
-                     "responseformat=delta;readerfeatures=deletionvectors'.");
+        ds_error_set(err, DS_ERR_UNSUPPORTED, "%s", dv_parquet_message);
         return -1;
     }
-    uint64_t index = e->seen++;
-    if (index < e->skip)
-        return 0; /* sent on an earlier page (its rows are in e->rows already) */
-    if (e->page_size && e->sent >= (uint64_t)e->page_size) {
-        e->more = 1;
-        return 1;
-    }
+    int a = page_admit(e);
+    if (a != 1)
+        return a == 2; /* skipped files' rows are in e->rows already */
     ds_arena_reset(e->scratch);
-    if (file_line(e, f, err) != DS_OK)
+    if (file_line(e, f, e->version_field, -1, err) != DS_OK)
         return -1;
     e->sent++;
     int64_t r = num_records(f->stats);
@@ -969,6 +1023,111 @@ static int on_file(void *ctx, const ds_file *f, ds_error *err)
         r -= f->dv->cardinality;
     if (r > 0)
         e->rows = r > INT64_MAX - e->rows ? INT64_MAX : e->rows + r;
+    return 0;
+}
+
+/* A remove written without its size (older writers): the size clients
+ * need to read the file comes from storage. */
+static ds_status removed_size(emit *e, const ds_file *f, int64_t version, int64_t *size,
+                              ds_error *err)
+{
+    const char *path = f->path;
+    const char *loc = e->tc->t.location;
+    size_t n = strlen(path);
+    char *dec = ds_arena_alloc(e->scratch, n + 1);
+    if (!dec)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    const char *url;
+    if (strstr(path, "://")) {
+        url = path; /* an absolute URI names the object itself */
+    } else {
+        if (ds_pct_decode(path, n, dec, 0) < 0 || strstr(dec, "/../") ||
+            strncmp(dec, "../", 3) == 0 || dec[0] == '/') {
+            ds_log_corrupt(err, "a file path that leaves the table: %.300s", path);
+            return err->status;
+        }
+        size_t ll = strlen(loc);
+        url = ds_arena_printf(e->scratch, "%.*s/%s", (int)(ll && loc[ll - 1] == '/' ? ll - 1 : ll),
+                              loc, dec);
+        if (!url)
+            return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    }
+    ds_store_entry st;
+    ds_error e2;
+    ds_error_clear(&e2);
+    if (e->tc->store.ops->stat(e->tc->store.ctx, url, &st, &e2) != DS_OK) {
+        if (e2.status == DS_ERR_NOT_FOUND)
+            return ds_error_set(err, DS_ERR_INVALID_PARAM,
+                                "A file removed at version %" PRId64 " is no longer in the "
+                                "table's storage (the table was vacuumed), so the changes of "
+                                "that version cannot be served.",
+                                version);
+        *err = e2;
+        return err->status;
+    }
+    *size = (int64_t)st.size;
+    return DS_OK;
+}
+
+/* Lines of a change answer (query with startingVersion, or /changes). */
+static int on_change(void *ctx, const ds_change *c, ds_error *err)
+{
+    emit *e = ctx;
+    int a;
+    ds_buf *b;
+    switch (c->kind) {
+    case DS_CH_PROTOCOL:
+        if (e->fmt != FMT_DELTA || !e->hist_protocol || (a = page_admit(e)) == 0)
+            return 0;
+        if (a == 2)
+            return 1;
+        b = ds_ndjson_begin(e->w);
+        if (put_protocol(b, c->protocol, e->fmt, c->version) < 0) {
+            ds_error_set(err, DS_ERR_NOMEM, NULL);
+            return -1;
+        }
+        break;
+    case DS_CH_METADATA:
+        if (!e->hist_metadata || (a = page_admit(e)) == 0)
+            return 0;
+        if (a == 2)
+            return 1;
+        ds_arena_reset(e->scratch);
+        b = ds_ndjson_begin(e->w);
+        if (put_metadata(b, e->scratch, e->tc, c->metadata, e->fmt, c->version) < 0) {
+            ds_error_set(err, DS_ERR_NOMEM, NULL);
+            return -1;
+        }
+        break;
+    case DS_CH_FILE: {
+        const ds_file *f = c->file;
+        if (e->pred && !ds_pred_may_match(e->pred, f))
+            return 0;
+        if (f->dv && e->fmt == FMT_PARQUET) {
+            ds_error_set(err, DS_ERR_UNSUPPORTED, "%s", dv_parquet_message);
+            return -1;
+        }
+        if ((a = page_admit(e)) != 1)
+            return a == 2;
+        ds_arena_reset(e->scratch);
+        ds_file sized;
+        if (f->size < 0) {
+            sized = *f;
+            if (removed_size(e, f, c->version, &sized.size, err) != DS_OK)
+                return -1;
+            f = &sized;
+        }
+        if (file_line(e, f, c->version, c->timestamp_ms, err) != DS_OK)
+            return -1;
+        e->sent++;
+        return 0;
+    }
+    default:
+        return 0;
+    }
+    if (ds_ndjson_end(e->w, err) != DS_OK)
+        return -1;
+    e->sent++;
     return 0;
 }
 
@@ -1016,6 +1175,333 @@ static ds_status end_stream_line(emit *e, const char *next, const char *refresh,
     return rc ? ds_error_set(err, DS_ERR_NOMEM, NULL) : ds_ndjson_end(e->w, err);
 }
 
+/* ---- change answers: queries with startingVersion, and /changes ------------ */
+
+typedef struct range_req {
+    ds_changes_mode mode;
+    const char *what;         /* "query" or "changes": part of the page binding */
+    int64_t start, end;       /* resolved versions (a page token pins its own) */
+    int hist_metadata, hist_protocol;
+    int head_at_start;        /* head metaData from the start version, else the latest */
+    int64_t head_md_version;  /* version field of the head metaData line */
+    int has_max_files;
+    int64_t max_files;
+    const char *page_token;
+    const char *params;       /* the request's shaping parameters, for the binding */
+    const char *json_hints;
+    size_t json_hints_len;
+} range_req;
+
+static const char *range_binding(table_ctx *tc, const range_req *r, int fmt, int id_fmt)
+{
+    crypto_generichash_state st;
+    unsigned char d[16];
+    char hex[33];
+    crypto_generichash_init(&st, NULL, 0, sizeof d);
+    char head[96];
+    int n = snprintf(head, sizeof head, "%s fmt=%d id=%d md=%d pr=%d h=%d:", r->what, fmt,
+                     id_fmt, r->hist_metadata, r->hist_protocol, r->json_hints != NULL);
+    crypto_generichash_update(&st, (const unsigned char *)head, (size_t)n);
+    crypto_generichash_update(&st, (const unsigned char *)r->params, strlen(r->params) + 1);
+    if (r->json_hints)
+        crypto_generichash_update(&st, (const unsigned char *)r->json_hints,
+                                  r->json_hints_len);
+    crypto_generichash_final(&st, d, sizeof d);
+    ds_hex_encode(d, sizeof d, hex);
+    return ds_arena_printf(tc->req->arena, "range\n%s\n%s\n%s\n%s",
+                           ds_recipient_name(tc->req->recipient), tc->fqn, tc->t.location, hex);
+}
+
+/* Streams a change answer: protocol and metaData, then per version of
+ * [start, end] the lines on_change writes, then an endStreamAction when
+ * paginating or asked for.  Delta-Table-Version is the start version. */
+static ds_status serve_range(ds_request *req, table_ctx *tc, const caps *c, range_req *r,
+                             ds_history *h, ds_error *err)
+{
+    const ds_catalog *cat = req->srv->cat;
+    ds_snapshot *start = NULL;
+    ds_ndjson w;
+    emit e;
+    memset(&e, 0, sizeof e);
+    ds_ndjson_init(&w, req);
+    ds_buf_init(&e.url, 64 * 1024);
+    ds_qtoken pt = {0};
+    int have_page = 0;
+    const char *pbind = NULL;
+    if (ds_signer_for(cat, tc->t.location, &tc->signer, err) != DS_OK)
+        goto out;
+    if (r->page_token) {
+        for (int f = FMT_PARQUET; f <= FMT_DELTA && !have_page; f++) {
+            const char *b = range_binding(tc, r, f, c->id_hash ? c->id_hash : f);
+            int k = b ? ds_qtoken_check(cat, DS_QTOKEN_PAGE, b, r->page_token, &pt) : -1;
+            if (k == -2) {
+                ds_error_set(err, DS_ERR_INVALID_PARAM,
+                             "The page token has expired. Please restart the query.");
+                goto out;
+            }
+            if (k == 0) {
+                have_page = f;
+                pbind = b;
+            }
+        }
+        if (!have_page) {
+            ds_error_set(err, DS_ERR_INVALID_PARAM,
+                         "The page token is not valid for this query (it belongs to another "
+                         "table or the query parameters changed).");
+            goto out;
+        }
+        /* the first page's range, whatever the table did since */
+        r->start = pt.cp_version;
+        r->end = pt.version;
+    }
+    ds_at at = {DS_AT_VERSION, r->start, 0, 1};
+    if (ds_snapshot_load(&tc->store, tc->t.location, &at, &start, err) != DS_OK)
+        goto out;
+    const ds_snapshot *head = r->head_at_start ? start : ds_history_latest(h);
+    int fmt = 0;
+    if (choose_format(req, c, head, &fmt, err) != DS_OK)
+        goto out;
+    if (have_page && have_page != fmt) {
+        ds_error_set(err, DS_ERR_INVALID_PARAM,
+                     "The page token is not valid for this query (the response format "
+                     "changed).");
+        goto out;
+    }
+    e.tc = tc;
+    e.w = &w;
+    e.c = c;
+    e.fmt = fmt;
+    e.id_fmt = c->id_hash ? c->id_hash : fmt;
+    e.range = 1;
+    e.hist_metadata = r->hist_metadata;
+    e.hist_protocol = r->hist_protocol && fmt == FMT_DELTA;
+    e.version_field = -1;
+    e.min_expiry = -1;
+    e.ttl_s = cat->url_ttl;
+    e.owner.recipient = ds_recipient_name(req->recipient);
+    e.owner.share = tc->t.share;
+    e.owner.schema = tc->t.schema;
+    e.owner.table = tc->t.name;
+    e.page_size = r->has_max_files
+                      ? (r->max_files > MAX_FILES_LIMIT ? MAX_FILES_LIMIT : r->max_files)
+                      : 0;
+    if (have_page)
+        e.skip = pt.offset;
+    if (e.id_fmt == FMT_PARQUET) {
+        e.md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+        e.mdctx = EVP_MD_CTX_new();
+    }
+    if (!(e.scratch = ds_arena_new(0))) {
+        ds_error_set(err, DS_ERR_NOMEM, NULL);
+        goto out;
+    }
+    if (r->json_hints) {
+        const char *why = NULL;
+        e.pred = ds_pred_parse(req->arena, r->json_hints, r->json_hints_len,
+                               ds_snapshot_metadata(start), &why);
+    }
+    int end_stream = r->has_max_files || c->end_stream;
+    int64_t head_version = ds_snapshot_version(head);
+    if (set_format_headers(&w, c, fmt, c->end_stream, r->start, err) != DS_OK ||
+        head_lines(&w, tc, head, fmt, r->head_md_version >= 0 ? r->head_md_version : head_version,
+                   e.hist_protocol ? head_version : -1, err) != DS_OK)
+        goto out;
+    if (ds_history_changes(h, start, r->end, r->mode, on_change, &e, err) != DS_OK)
+        goto out;
+    if (end_stream) {
+        char next[DS_QTOKEN_MAX];
+        const char *np = NULL;
+        if (e.more) {
+            if (!pbind && !(pbind = range_binding(tc, r, fmt, e.id_fmt))) {
+                ds_error_set(err, DS_ERR_NOMEM, NULL);
+                goto out;
+            }
+            ds_qtoken t = {0};
+            t.version = r->end;
+            t.cp_version = r->start;
+            t.expires_ms = have_page ? pt.expires_ms : ds_now_ms() + PAGE_TOKEN_TTL_MS;
+            t.offset = e.skip + e.sent;
+            ds_qtoken_make(cat, DS_QTOKEN_PAGE, pbind, &t, next);
+            np = next;
+        }
+        if (end_stream_line(&e, np, NULL, err) != DS_OK)
+            goto out;
+    }
+    ds_ndjson_finish(&w, err);
+out:
+    if (e.fmt)
+        snprintf(req->note, sizeof req->note,
+                 "versions=%" PRId64 "-%" PRId64 " format=%s lines=%" PRIu64, r->start, r->end,
+                 e.fmt == FMT_DELTA ? "delta" : "parquet", e.sent);
+    if (err->status != DS_OK)
+        ds_ndjson_fail(&w, err);
+    ds_ndjson_free(&w);
+    ds_buf_free(&e.url);
+    ds_arena_free(e.scratch);
+    EVP_MD_CTX_free(e.mdctx);
+    EVP_MD_free(e.md5);
+    ds_snapshot_free(start);
+    return err->status;
+}
+
+/* POST .../query with startingVersion: the data changes of each version
+ * (protocol.md 4.8.3, "version range"). */
+static ds_status query_range(ds_request *req, table_ctx *tc, const caps *c, const query *q,
+                             ds_error *err)
+{
+    ds_history *h = NULL;
+    if (ds_history_open(&tc->store, tc->t.location, &h, err) != DS_OK)
+        return err->status;
+    int64_t latest = ds_history_latest_version(h);
+    range_req r;
+    memset(&r, 0, sizeof r);
+    r.mode = DS_CHANGES_DATA;
+    r.what = "query";
+    r.start = q->starting_version;
+    r.end = q->has_ending_version ? q->ending_version : latest;
+    r.hist_metadata = 1;
+    r.hist_protocol = q->hist_protocol;
+    r.head_at_start = 1;
+    r.head_md_version = q->starting_version;
+    r.has_max_files = q->has_max_files;
+    r.max_files = q->max_files;
+    r.page_token = q->page_token;
+    r.json_hints = q->json_hints;
+    r.json_hints_len = q->json_hints_len;
+    char params[96];
+    snprintf(params, sizeof params, "s=%" PRId64 " e=%d:%" PRId64, q->starting_version,
+             q->has_ending_version, q->ending_version);
+    r.params = params;
+    if (!q->page_token && q->starting_version > latest)
+        ds_error_set(err, DS_ERR_INVALID_PARAM,
+                     "startingVersion(%" PRId64 ") cannot be greater than the latest version "
+                     "of the table(%" PRId64 ").",
+                     q->starting_version, latest);
+    else if (!q->page_token && r.end > latest)
+        ds_error_set(err, DS_ERR_INVALID_PARAM,
+                     "endingVersion(%" PRId64 ") cannot be greater than the latest version "
+                     "of the table(%" PRId64 ").",
+                     r.end, latest);
+    else
+        serve_range(req, tc, c, &r, h, err);
+    ds_history_free(h);
+    return err->status;
+}
+
+static ds_status bool_param(ds_request *req, const char *name, int *out, ds_error *err)
+{
+    const char *v = ds_request_param(req, name);
+    *out = 0;
+    if (!v || !*v)
+        return DS_OK;
+    if (ds_strcaseeq(v, "true") || ds_strcaseeq(v, "false")) {
+        *out = ds_strcaseeq(v, "true");
+        return DS_OK;
+    }
+    return ds_error_set(err, DS_ERR_INVALID_PARAM, "The value of '%s' must be true or false.",
+                        name);
+}
+
+/* GET .../changes: the change data feed of a version range (protocol.md
+ * 4.9). */
+ds_status ds_api_table_changes(ds_request *req, ds_error *err)
+{
+    table_ctx tc;
+    caps c;
+    if (open_table(req, &tc, err) != DS_OK || parse_caps(req, &c, err) != DS_OK)
+        return err->status;
+    const char *sv = ds_request_param(req, "startingVersion");
+    const char *st = ds_request_param(req, "startingTimestamp");
+    const char *ev = ds_request_param(req, "endingVersion");
+    const char *et = ds_request_param(req, "endingTimestamp");
+    const char *mf = ds_request_param(req, "maxFiles");
+    const char *pt = ds_request_param(req, "pageToken");
+    sv = sv && *sv ? sv : NULL;
+    st = st && *st ? st : NULL;
+    ev = ev && *ev ? ev : NULL;
+    et = et && *et ? et : NULL;
+    range_req r;
+    memset(&r, 0, sizeof r);
+    r.mode = DS_CHANGES_CDF;
+    r.what = "changes";
+    r.page_token = pt && *pt ? pt : NULL;
+    int64_t start = -1, end = -1, st_ms = 0, et_ms = 0;
+    if (sv && st)
+        return ds_error_set(err, DS_ERR_INVALID_PARAM,
+                            "Multiple starting arguments provided for CDF read. Please provide "
+                            "one of either startingTimestamp or startingVersion.");
+    if (!sv && !st)
+        return ds_error_set(err, DS_ERR_INVALID_PARAM,
+                            "No startingVersion or startingTimestamp provided for CDF read.");
+    if (ev && et)
+        return ds_error_set(err, DS_ERR_INVALID_PARAM,
+                            "Multiple ending arguments provided for CDF read. Please provide "
+                            "one of either endingTimestamp or endingVersion.");
+    if (parse_version_param(req, "startingVersion", &start, err) != DS_OK ||
+        parse_version_param(req, "endingVersion", &end, err) != DS_OK ||
+        (st && parse_ts_param("startingTimestamp", st, &st_ms, err) != DS_OK) ||
+        (et && parse_ts_param("endingTimestamp", et, &et_ms, err) != DS_OK) ||
+        bool_param(req, "includeHistoricalMetadata", &r.hist_metadata, err) != DS_OK ||
+        bool_param(req, "includeHistoricalProtocol", &r.hist_protocol, err) != DS_OK)
+        return err->status;
+    if (mf && *mf) {
+        if (ds_parse_i64(mf, INT64_MIN, INT64_MAX, &r.max_files) < 0)
+            return ds_error_set(err, DS_ERR_INVALID_PARAM,
+                                "The value of 'maxFiles' is not a number.");
+        if (r.max_files <= 0)
+            return ds_error_set(err, DS_ERR_INVALID_PARAM, "maxFiles must be positive.");
+        if (r.max_files > INT32_MAX)
+            return ds_error_set(err, DS_ERR_INVALID_PARAM,
+                                "The value of 'maxFiles' is not a 32-bit integer.");
+        r.has_max_files = 1;
+    }
+    if (need_history(&tc, err) != DS_OK)
+        return err->status;
+    ds_history *h = NULL;
+    if (ds_history_open(&tc.store, tc.t.location, &h, err) != DS_OK)
+        return err->status;
+    int64_t latest = ds_history_latest_version(h);
+    char params[160];
+    if ((st && ds_history_version_at(h, st_ms, DS_TS_STARTING, &start, err) != DS_OK) ||
+        (et && ds_history_version_at(h, et_ms, DS_TS_ENDING, &end, err) != DS_OK))
+        goto out;
+    if (!ev && !et)
+        end = latest;
+    if (!r.page_token && start > latest) {
+        ds_error_set(err, DS_ERR_INVALID_PARAM,
+                     "Provided Start version(%" PRId64 ") for reading change data is invalid. "
+                     "Start version cannot be greater than the latest version of the "
+                     "table(%" PRId64 ").",
+                     start, latest);
+        goto out;
+    }
+    if (!r.page_token && end > latest) {
+        ds_error_set(err, DS_ERR_INVALID_PARAM,
+                     "Provided end version(%" PRId64 ") is invalid. End version cannot be "
+                     "greater than the latest version of the table(%" PRId64 ").",
+                     end, latest);
+        goto out;
+    }
+    if (!r.page_token && end < start) {
+        ds_error_set(err, DS_ERR_INVALID_PARAM,
+                     "CDF range from start %" PRId64 " to end %" PRId64 " was invalid. End "
+                     "cannot be before start.",
+                     start, end);
+        goto out;
+    }
+    snprintf(params, sizeof params, "sv=%s st=%s ev=%s et=%s", sv ? sv : "-", st ? st : "-",
+             ev ? ev : "-", et ? et : "-");
+    r.params = params;
+    r.start = start;
+    r.end = end;
+    r.head_at_start = r.hist_metadata;
+    r.head_md_version = r.hist_metadata ? start : latest;
+    serve_range(req, &tc, &c, &r, h, err);
+out:
+    ds_history_free(h);
+    return err->status;
+}
+
 ds_status ds_api_table_query(ds_request *req, ds_error *err)
 {
     table_ctx tc;
@@ -1036,8 +1522,13 @@ ds_status ds_api_table_query(ds_request *req, ds_error *err)
     if (open_table(req, &tc, err) != DS_OK || parse_caps(req, &c, err) != DS_OK ||
         parse_query(req, &q, &body, err) != DS_OK)
         goto out;
-    if ((q.has_version || q.has_timestamp) && need_history(&tc, err) != DS_OK)
+    if ((q.has_version || q.has_timestamp || q.has_starting_version) &&
+        need_history(&tc, err) != DS_OK)
         goto out;
+    if (q.has_starting_version) {
+        query_range(req, &tc, &c, &q, err);
+        goto out;
+    }
     if (ds_signer_for(cat, tc.t.location, &tc.signer, err) != DS_OK)
         goto out;
     if (q.refresh_token) {
@@ -1148,7 +1639,7 @@ ds_status ds_api_table_query(ds_request *req, ds_error *err)
     int end_stream = q.has_max_files || q.include_refresh || have_refresh ||
                      (have_page && (pt.flags & DS_QTOKEN_WITH_REFRESH)) || c.end_stream;
     if (set_format_headers(&w, &c, fmt, c.end_stream, version, err) != DS_OK ||
-        head_lines(&w, &tc, s, fmt, e.version_field, err) != DS_OK)
+        head_lines(&w, &tc, s, fmt, e.version_field, -1, err) != DS_OK)
         goto out;
     if (ds_snapshot_files(s, on_file, &e, err) != DS_OK)
         goto out;

@@ -20,6 +20,8 @@ const ds_route ds_routes[] = {
      DS_ROUTE_AUTH},
     {"POST", "/shares/{share}/schemas/{schema}/tables/{table}/query", ds_api_table_query,
      DS_ROUTE_AUTH | DS_ROUTE_BODY},
+    {"GET", "/shares/{share}/schemas/{schema}/tables/{table}/changes", ds_api_table_changes,
+     DS_ROUTE_AUTH},
     /* the link is the credential: no bearer token (clients fetch these URLs
      * without one); the token is never logged, having no share/schema/table name */
     {"GET", "/files/{token}/{*path}", ds_api_file, 0},
