@@ -1455,8 +1455,11 @@ ds_status ds_api_table_changes(ds_request *req, ds_error *err)
                                 "The value of 'maxFiles' is not a 32-bit integer.");
         r.has_max_files = 1;
     }
-    if (need_history(&tc, err) != DS_OK)
-        return err->status;
+    if (!tc.t.history_shared)
+        return ds_error_set(err, DS_ERR_INVALID_PARAM,
+                            "Reading table changes is not supported because history sharing "
+                            "is not enabled on table: %s",
+                            tc.fqn);
     ds_history *h = NULL;
     if (ds_history_open(&tc.store, tc.t.location, &h, err) != DS_OK)
         return err->status;

@@ -9,6 +9,7 @@ the Python 3 standard library.
 
 usage: client.py --profile FILE --admin DELTA-SHARING-ADMIN
                  [--expected SHARE.SCHEMA.TABLE=EXPECTED.JSON ...]
+                 [--changes-only SHARE.SCHEMA.TABLE ...]
                  [--min-url-lifetime SECONDS]
                  SHARE.SCHEMA.TABLE=ROOT ...
 
@@ -19,7 +20,10 @@ answer is worked out independently of it:
     timestamps come from `delta-sharing-admin snapshot -j [-v N]` and
     `history -j` run on ROOT;
   - with --expected, the versions and timestamp queries listed in a
-    fixture's <name>.expected.json are checked against the server too;
+    fixture's <name>.expected.json are checked against the server too,
+    and so is its changes[] (the change data feed of version ranges);
+  - what a streaming query must give comes from the commit files
+    (ROOT/_delta_log/<version>.json), which this script reads itself;
   - file contents come from ROOT itself: the log's path, percent-decoded
     once, below ROOT.
 File lines are matched to log paths by id: MD5 hex of the path as the log
@@ -35,12 +39,47 @@ bytes compared with the file on disk; a local table's URL must be
 refusals: a tampered URL (its sig, its token or its object path: 403),
 unknown table/share (404), bad or missing token (401).
 
+Change data feed (4.9), for each table whose expected.json has changes[]
+(a table named with --changes-only gets only these checks and the
+listing): GET .../changes of each listed range in parquet (unless the
+table has deletion vectors) and in delta format (header
+responseformat=delta;readerfeatures=deletionvectors for a table with
+DVs), compared per version as a multiset with the expected actions:
+type (parquet add/cdf/remove, delta add/cdc/remove), path (the URL's
+object path after the token, percent-decoded once, against the log's
+path decoded once), size, partitionValues, version, timestamp and, in
+delta format, the DV's unique id (a signed 'p' link mapped back to the
+'u' id through the Z85 name of the table's DV file).  Each matched line
+is checked against its action in the commit too: id (MD5/SHA-256 of the
+log path), stats, and in delta format dataChange, modificationTime,
+deletionTimestamp, no tags, the DV fields.  Line shapes PY needs (11.2):
+only add/cdf/remove lines in parquet, `version` and `timestamp` on every
+file line, `version` on every metaData line in delta format; and
+Delta-Table-Version = the start version.  A range with an expected error
+(cdf-not-enabled) must be a 400 with a JSON error body in both formats;
+a table with DVs must refuse parquet.  Also: startingTimestamp from the
+fixture's `starting` timestamp queries (Delta-Table-Version = their
+version, the changes from it on), endingTimestamp from its `as-of` ones,
+includeHistoricalMetadata=true, and maxFiles paging followed through
+nextPageToken (same head bytes, the pages in order = the unpaged
+answer; tampered and foreign page tokens refused).  Every change file's
+URL (cdc files and DV files included) is followed once per table and
+format as above (HEAD, GET, ranged GETs, bytes compared with the disk).
+
+Streaming queries (4.8.3): POST query {"startingVersion":0} (and
+{"startingVersion":1,"endingVersion":2}) on the same tables, and on
+tables with no CDF: per commit exactly its add and remove actions with
+dataChange=true as read from the commit files (never cdc; a remove
+without size gets the file's size on disk), metaData lines only for
+metadata changes after the start, Delta-Table-Version = the start.
+
 Prints PASS/FAIL lines and "N passed, M failed"; exits 0 when everything
 passed, 1 on any mismatch, 2 when the harness itself cannot run (bad
 arguments, the admin tool failing, the server not answering at all).
 """
 
 import argparse
+import collections
 import datetime
 import hashlib
 import json
@@ -52,6 +91,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 
 NDJSON_TYPE = "application/x-ndjson; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -59,6 +99,14 @@ JSON_TYPE = "application/json; charset=utf-8"
 PRESIGNED_KEYS = {"x-amz-signature", "sp", "x-goog-credential", "x-oss-credential",
                   "x-databricks-signature"}
 DELTA_CAPS = "responseformat=delta;readerfeatures=deletionvectors,columnmapping"
+# what a delta-format change feed of a table with deletion vectors asks for
+CDF_DV_CAPS = "responseformat=delta;readerfeatures=deletionvectors"
+# the Delta protocol's Z85 alphabet (deletion vector file names)
+Z85 = ("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+       ".-:+=^!/*?&<>()[]{}@%$#")
+# a deletion vector file below a table root: [random prefix/]deletion_vector_<uuid>.bin
+DV_FILE = re.compile(r"(?:(.*)/)?deletion_vector_"
+                     r"([0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})\.bin")
 
 
 class HarnessError(Exception):
@@ -297,6 +345,39 @@ def iso_ms(ms):
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (ms % 1000)
 
 
+def z85(data):
+    """Z85 encoding of DATA (a multiple of 4 bytes), as Delta names 'u' DVs."""
+    out = []
+    for i in range(0, len(data), 4):
+        n = int.from_bytes(data[i:i + 4], "big")
+        chunk = []
+        for _ in range(5):
+            n, r = divmod(n, 85)
+            chunk.append(Z85[r])
+        out.extend(reversed(chunk))
+    return "".join(out)
+
+
+def dv_unique_id(dv):
+    """A deletion vector's unique id as MANIFEST.md writes it: storageType +
+    pathOrInlineDv [+ "@" + offset]; None for no DV."""
+    if dv is None:
+        return None
+    uid = "%s%s" % (dv.get("storageType"), dv.get("pathOrInlineDv"))
+    if dv.get("offset") is not None:
+        uid += "@%s" % dv["offset"]
+    return uid
+
+
+def canon(obj):
+    return json.dumps(obj, sort_keys=True)
+
+
+def vsort(versions):
+    """Versions sorted, whatever junk a bad answer put among them."""
+    return sorted(versions, key=lambda v: (not is_int(v), v if is_int(v) else 0, repr(v)))
+
+
 def flip(s, i):
     """s with the character at i changed to another one of the same kind."""
     ch = s[i]
@@ -336,6 +417,7 @@ class Table:
                 raise HarnessError("%s: %s says latest version %r, the admin tool %d"
                                    % (full_name, expected_file, self.expected.get("latest"),
                                       self.latest))
+        self._commits = {}
 
     def _admin_json(self, *args):
         p = subprocess.run([self.admin, *args], capture_output=True, text=True, timeout=300)
@@ -347,6 +429,39 @@ class Table:
     def files(self, version):
         """{path as in the log: admin's file entry} of the live files."""
         return {f["path"]: f for f in self.snapshots[version]["files"]}
+
+    def commit_actions(self, version):
+        """[(key, action)] of commit VERSION in log order, read from
+        _delta_log/<version>.json by this test itself."""
+        if version not in self._commits:
+            name = os.path.join(self.root, "_delta_log", "%020d.json" % version)
+            acts = []
+            try:
+                with open(name, encoding="utf-8") as fh:
+                    for line in fh:
+                        if line.strip():
+                            obj = json.loads(line)
+                            acts += list(obj.items())
+            except (OSError, ValueError) as e:
+                raise HarnessError("%s: cannot read commit %d: %s" % (self.full, version, e))
+            self._commits[version] = acts
+        return self._commits[version]
+
+    def commit_ts(self, version):
+        """VERSION's commit timestamp: the fixture's commit_timestamps[] when
+        there is one, else the admin tool's history."""
+        for ct in (self.expected or {}).get("commit_timestamps", []):
+            if ct.get("version") == version:
+                return ct["timestamp_ms"]
+        return self.history[version]
+
+    def has_dvs(self):
+        """Deletion vectors enabled or present in an expected change: only a
+        delta-format change feed can carry them (5.3)."""
+        conf = self.snapshots[self.latest]["metadata"].get("configuration") or {}
+        return conf.get("delta.enableDeletionVectors") == "true" or any(
+            a.get("deletionVector") for ch in (self.expected or {}).get("changes", [])
+            for a in ch.get("actions", []))
 
     def disk_path(self, log_path):
         if urllib.parse.urlsplit(log_path).scheme:
@@ -369,6 +484,7 @@ class Client:
         self.report = report
         self.min_url_lifetime_ms = min_url_lifetime * 1000
         self.followed = set()  # each distinct URL is followed once
+        self.followed_changes = set()  # (table, format, path): change files followed
         self.sample_url = {}  # table full name -> (url, size) of one followed URL
         self.parquet_head = {}  # table full name -> parsed lines 1-2 of GET metadata
 
@@ -975,6 +1091,482 @@ class Client:
                     r = http(method, self.tpath(t, suffix), token, None, body)
                     absorb(c, "%s %s" % (method, suffix or "(table)"), check_json_error, r, 401)
 
+    # -- change data feed (E9) and streaming queries (4.8.3) ---------------------------
+
+    def changes(self, c, t, params, fmt):
+        """GET .../changes?PARAMS in FMT; a 200 NDJSON answer or c fails."""
+        headers = None
+        if fmt == "delta":
+            headers = {"delta-sharing-capabilities": CDF_DV_CAPS if t.has_dvs() else DELTA_CAPS}
+        r = http("GET", self.tpath(t, "/changes?" + urllib.parse.urlencode(params)), self.token,
+                 headers)
+        lines = parse_ndjson(c, r, fmt)
+        c.need(len(lines) >= 2, "%d lines, want protocol, metaData, changes" % len(lines))
+        return r, lines
+
+    def changes_raw(self, t, params, fmt):
+        headers = None
+        if fmt == "delta":
+            headers = {"delta-sharing-capabilities": CDF_DV_CAPS if t.has_dvs() else DELTA_CAPS}
+        return http("GET", self.tpath(t, "/changes?" + urllib.parse.urlencode(params)),
+                    self.token, headers)
+
+    def check_change_head(self, c, t, lines, fmt, head_version):
+        """Lines 1-2 of a change answer: the snapshot HEAD_VERSION's protocol and
+        metadata, metaData.version = HEAD_VERSION (4.9; PY's delta-format
+        reader needs it, 11.2), no protocol.version unless asked (6.6)."""
+        snap = t.snapshots[head_version]
+        if fmt == "parquet":
+            self.check_parquet_head(c, lines, snap, version=head_version)
+            return
+        self.check_delta_head(c, lines, snap)
+        md = lines[1][1]["metaData"]
+        if c.expect(is_int(md.get("version")), "line 2: metaData.version %r is not an integer "
+                    "(PY's delta-format change reader requires it, 4.9, 11.2)" % md.get("version")):
+            c.expect(md["version"] == head_version, "line 2: metaData.version %d, want %d"
+                     % (md["version"], head_version))
+        c.expect("version" not in lines[0][1]["protocol"],
+                 "line 1: protocol.version without includeHistoricalProtocol (6.6)")
+
+    def change_dv(self, c, where, dv):
+        """(unique id, (url, path) of the DV file or None) of a delta-format
+        action's deletionVector; a signed 'p' link to the table's DV file is
+        mapped back to the 'u' id the log has (Z85 of the file's UUID)."""
+        c.need(isinstance(dv, dict), "%s: deletionVector %r is not an object" % (where, dv))
+        if dv.get("storageType") == "i":
+            return dv_unique_id(dv), None
+        c.expect(dv.get("storageType") == "p", "%s: deletionVector.storageType %r: a DV stored "
+                 "in the table must come as 'p' with a signed URL (6.6)"
+                 % (where, dv.get("storageType")))
+        url = dv.get("pathOrInlineDv")
+        parts = self.link_parts(url) if isinstance(url, str) else None
+        if not c.expect(parts is not None, "%s: deletionVector.pathOrInlineDv %r is not a "
+                        "/files/<token>/<path> URL" % (where, url)):
+            return dv_unique_id(dv), None
+        rel = urllib.parse.unquote(parts[2])
+        m = DV_FILE.fullmatch(rel)
+        if not c.expect(m is not None, "%s: the DV URL names %r, not a deletion_vector_<uuid>.bin"
+                        % (where, rel)):
+            return dv_unique_id(dv), None
+        uid = "u" + (m.group(1) or "") + z85(uuid.UUID(m.group(2)).bytes)
+        if dv.get("offset") is not None:
+            uid += "@%s" % dv["offset"]
+        return uid, (url, urllib.parse.quote(rel, safe="/"))
+
+    def change_entries(self, c, lines, fmt, kinds):
+        """The lines after protocol and metaData of a change answer (CDF or
+        streaming query): returns (entries, metaData objects, endStreamAction
+        objects).  An entry is a dict: kind (add, remove or cdc), dpath (the
+        object path of its URL, percent-decoded once), url, id, size, pv,
+        version, timestamp, dv (unique id; None in parquet), dv_link, line
+        (the file object), action (the wrapped action in delta format, else
+        the file object).  KINDS: the kinds this answer may have."""
+        entries, metas, ends = [], [], []
+        for i, (raw, obj) in enumerate(lines):
+            where = "line %d" % (i + 3)
+            key, val = next(iter(obj.items()))
+            c.need(isinstance(val, dict), "%s: %s is not an object: %r" % (where, key, raw[:200]))
+            if key == "endStreamAction":
+                c.expect(i == len(lines) - 1, "%s: endStreamAction is not the last line" % where)
+                ends.append(val)
+                continue
+            if key == "metaData":
+                if fmt == "delta":
+                    c.expect(is_int(val.get("version")), "%s: metaData without an integer version "
+                             "(PY's delta-format change reader requires it, 4.9)" % where)
+                    val = dict(val.get("deltaMetadata") or {}, version=val.get("version"))
+                metas.append(val)
+                continue
+            dv, dv_link = None, None
+            if fmt == "parquet":
+                c.need(key in ("add", "cdf", "remove"), "%s: a %r line; PY's parquet change reader "
+                       "knows only add, cdf and remove (11.2): %r" % (where, key, raw[:200]))
+                kind = "cdc" if key == "cdf" else key
+                f = act = val
+                url = f.get("url")
+                if kind != "add":
+                    c.expect("stats" not in f, "%s: stats on a %s line (6.3)" % (where, key))
+                c.expect("deletionVector" not in f, "%s: a deletionVector in parquet format" % where)
+            else:
+                c.need(key == "file", "%s: a %r line in a delta-format change answer: %r"
+                       % (where, key, raw[:200]))
+                f = val
+                dsa = f.get("deltaSingleAction")
+                c.need(isinstance(dsa, dict) and len(dsa) == 1 and
+                       next(iter(dsa)) in ("add", "remove", "cdc") and
+                       isinstance(next(iter(dsa.values())), dict),
+                       "%s: deltaSingleAction %r is not {add|remove|cdc: {...}} (6.6)"
+                       % (where, str(dsa)[:200]))
+                kind, act = next(iter(dsa.items()))
+                url = act.get("path")
+                if act.get("deletionVector") is not None:
+                    dv, dv_link = self.change_dv(c, where, act["deletionVector"])
+            where = "%s (%s)" % (where, kind)
+            c.expect(kind in kinds, "%s: a %s action; this answer may have only %s"
+                     % (where, kind, ", ".join(kinds)))
+            c.expect(isinstance(f.get("id"), str), "%s: no id" % where)
+            for k in ("version", "timestamp"):
+                c.expect(is_int(f.get(k)), "%s: %s %r is not an integer (required on every change "
+                         "line, 6.3; PY reads both, 4.9)" % (where, k, f.get(k)))
+            self.check_expiration(c, where, f.get("expirationTimestamp"))
+            c.expect(is_int(act.get("size")), "%s: size %r" % (where, act.get("size")))
+            if fmt == "parquet" or kind != "remove" or "partitionValues" in act:
+                c.expect(isinstance(act.get("partitionValues"), dict),
+                         "%s: partitionValues %r is not a map (6.3)"
+                         % (where, act.get("partitionValues")))
+            parts = self.link_parts(url) if isinstance(url, str) else None
+            c.expect(parts is not None, "%s: the URL is not /files/<token>/<path>: %r"
+                     % (where, url if not isinstance(url, str) else short(url)))
+            entries.append({"kind": kind, "dpath": urllib.parse.unquote(parts[2]) if parts else None,
+                            "url": url, "id": f.get("id"), "size": act.get("size"),
+                            "pv": act.get("partitionValues"), "version": f.get("version"),
+                            "timestamp": f.get("timestamp"), "dv": dv, "dv_link": dv_link,
+                            "line": f, "action": act})
+        return entries, metas, ends
+
+    @staticmethod
+    def change_key(e):
+        return (e["version"], e["kind"], e["dpath"], e["size"], canon(e["pv"]), e["timestamp"],
+                e["dv"])
+
+    def compare_changes(self, c, t, got, want, fmt):
+        """GOT (change_entries) against WANT (dicts kind, path as in the log,
+        dpath, size, pv, version, timestamp, dv), per version as a multiset;
+        then each matched line against its action in the commit.  Returns
+        [(url, size, path)] to follow."""
+        gk = collections.Counter(self.change_key(e) for e in got)
+        wk = collections.Counter(self.change_key(w) for w in want)
+        log_path = {self.change_key(w): w["path"] for w in want}
+
+        def show(k):
+            return "%s %s size=%r pv=%s ts=%r%s" % (k[1], k[2], k[3], k[4], k[5],
+                                                   " dv=%s" % k[6] if k[6] else "")
+        for v in vsort({k[0] for k in gk} | {k[0] for k in wk}):
+            g = collections.Counter({k: n for k, n in gk.items() if k[0] == v})
+            w = collections.Counter({k: n for k, n in wk.items() if k[0] == v})
+            missing, extra = w - g, g - w
+            c.expect(not missing and not extra,
+                     "version %r: %d lines, want %d; missing %s; unexpected %s"
+                     % (v, sum(g.values()), sum(w.values()),
+                        "; ".join(show(k) for k in list(missing.elements())[:3]) or "none",
+                        "; ".join(show(k) for k in list(extra.elements())[:3]) or "none"))
+        follow = []
+        hashf = hashlib.md5 if fmt == "parquet" else hashlib.sha256
+        for e in got:
+            path = log_path.get(self.change_key(e))
+            if path is None:
+                continue
+            where = "version %d %s %s" % (e["version"], e["kind"], path)
+            c.expect(e["id"] == hashf(path.encode()).hexdigest(),
+                     "%s: id %r is not the %s of the log path (5.5)"
+                     % (where, e["id"], "MD5" if fmt == "parquet" else "SHA-256"))
+            self.check_change_action(c, t, e, path, fmt, where)
+            follow.append((e["url"], e["size"], path))
+            if e["dv_link"]:
+                url, rel = e["dv_link"]
+                follow.append((url, os.path.getsize(t.disk_path(rel)), rel))
+        return follow
+
+    def check_change_action(self, c, t, e, path, fmt, where):
+        """A change line against the action of the commit it comes from."""
+        la = next((a for k, a in t.commit_actions(e["version"])
+                   if k == e["kind"] and isinstance(a, dict) and a.get("path") == path and
+                   (fmt == "parquet" or dv_unique_id(a.get("deletionVector")) == e["dv"])), None)
+        if not c.expect(la is not None, "%s: not in commit %d's log" % (where, e["version"])):
+            return
+        act = e["action"]
+        if e["kind"] == "add":
+            c.expect(act.get("stats") == la.get("stats"), "%s: stats %r, want the log's %r"
+                     % (where, act.get("stats"), la.get("stats")))
+        if fmt == "parquet":
+            return
+        if "dataChange" in la:
+            c.expect(act.get("dataChange") is la["dataChange"], "%s: dataChange %r, the log has %r"
+                     % (where, act.get("dataChange"), la["dataChange"]))
+        if e["kind"] == "add":
+            c.expect(act.get("modificationTime") == la.get("modificationTime"),
+                     "%s: modificationTime %r, the log has %r"
+                     % (where, act.get("modificationTime"), la.get("modificationTime")))
+        if e["kind"] == "remove" and "deletionTimestamp" in la:
+            c.expect(act.get("deletionTimestamp") == la["deletionTimestamp"],
+                     "%s: deletionTimestamp %r, the log has %r"
+                     % (where, act.get("deletionTimestamp"), la["deletionTimestamp"]))
+        c.expect("tags" not in act, "%s: tags must be dropped (6.6)" % where)
+        c.expect(not [k for k in act if k.endswith("_parsed")], "%s: *_parsed keys (6.6)" % where)
+        ldv, gdv = la.get("deletionVector"), act.get("deletionVector")
+        if ldv and isinstance(gdv, dict):
+            if ldv.get("storageType") == "i":  # "offset": null and no offset are the same
+                c.expect({k: v for k, v in gdv.items() if v is not None} ==
+                         {k: v for k, v in ldv.items() if v is not None},
+                         "%s: inline deletionVector %r, want the log's %r unchanged (6.6)"
+                         % (where, gdv, ldv))
+            else:
+                for k in ("offset", "sizeInBytes", "cardinality"):
+                    c.expect(gdv.get(k) == ldv.get(k), "%s: deletionVector.%s %r, the log has %r (6.6)"
+                             % (where, k, gdv.get(k), ldv.get(k)))
+
+    def follow_changes(self, t, fmt, items, what):
+        """Follows each change file (and DV file) once per table and format."""
+        todo = {}
+        for url, size, path in items or ():
+            k = (t.full, fmt, path)
+            if k not in self.followed_changes and k not in todo:
+                todo[k] = (url, size, path)
+        self.followed_changes.update(todo)
+        if todo:
+            self.follow(t, dict(enumerate(todo.values())), what)
+
+    def fixture_want(self, actions, fmt, since=0, until=None):
+        """A changes[] range's actions of versions SINCE..UNTIL, as entries."""
+        return [{"kind": a["type"], "path": a["path"], "dpath": urllib.parse.unquote(a["path"]),
+                 "size": a["size"], "pv": a["partitionValues"], "version": a["version"],
+                 "timestamp": a["timestamp"],
+                 "dv": a.get("deletionVector") if fmt == "delta" else None}
+                for a in actions
+                if a["version"] >= since and (until is None or a["version"] <= until)]
+
+    def check_changes_range(self, t, rng, fmt):
+        start, end = rng["start"], rng["end"]
+        follow = None
+        with self.check("%s: changes versions %d-%d (%s) match the fixture's changes[] (4.9)"
+                        % (t.full, start, end, fmt)) as c:
+            r, lines = self.changes(c, t, {"startingVersion": start, "endingVersion": end}, fmt)
+            check_table_version(c, r, start)
+            self.check_change_head(c, t, lines, fmt, t.latest)
+            got, metas, ends = self.change_entries(c, lines[2:], fmt, ("add", "remove", "cdc"))
+            c.expect(not metas, "%d metaData lines without includeHistoricalMetadata (11.2: PY's "
+                     "parquet reader crashes on them)" % len(metas))
+            c.expect(not ends, "endStreamAction without maxFiles (4.8.4)")
+            vs = [e["version"] for e in got]
+            c.expect(vs == vsort(vs), "lines are not in version order (4.8.3)")
+            follow = self.compare_changes(c, t, got, self.fixture_want(rng["actions"], fmt), fmt)
+        self.follow_changes(t, fmt, follow, "changes %d-%d (%s)" % (start, end, fmt))
+
+    def check_changes_historical(self, t, rng):
+        """includeHistoricalMetadata=true (delta): the head is the start
+        version's, metaData.version = start, the same changes."""
+        start, end = rng["start"], rng["end"]
+        with self.check("%s: changes versions %d-%d includeHistoricalMetadata=true (delta)"
+                        % (t.full, start, end)) as c:
+            r, lines = self.changes(c, t, {"startingVersion": start, "endingVersion": end,
+                                           "includeHistoricalMetadata": "true"}, "delta")
+            check_table_version(c, r, start)
+            self.check_change_head(c, t, lines, "delta", start)
+            got, metas, ends = self.change_entries(c, lines[2:], "delta", ("add", "remove", "cdc"))
+            want_md = [v for v in range(start + 1, end + 1)
+                       if any(k == "metaData" for k, _ in t.commit_actions(v))]
+            c.expect([m.get("version") for m in metas] == want_md,
+                     "historical metaData lines for versions %r, want %r"
+                     % ([m.get("version") for m in metas], want_md))
+            self.compare_changes(c, t, got, self.fixture_want(rng["actions"], "delta"), "delta")
+
+    def check_changes_errors(self, t, rng, fmts):
+        for fmt in fmts:
+            with self.check("%s: changes versions %d-%d (%s) is refused: %s (4.9)"
+                            % (t.full, rng["start"], rng["end"], fmt, rng["error"])) as c:
+                r = self.changes_raw(t, {"startingVersion": rng["start"],
+                                         "endingVersion": rng["end"]}, fmt)
+                check_json_error(c, r, 400)
+
+    def check_changes_starting_ts(self, t, full, fmt):
+        """startingTimestamp (9): the fixture's `starting` timestamp queries."""
+        for q in t.expected.get("timestamp_queries", []):
+            if q["mode"] != "starting":
+                continue
+            name = "%s: changes?startingTimestamp=%s (%s)" % (t.full, q["timestamp"], fmt)
+            if "error" in q:
+                with self.check("%s is refused: %s (9)" % (name, q["error"])) as c:
+                    check_json_error(c, self.changes_raw(t, {"startingTimestamp": q["timestamp"]},
+                                                         fmt), 400)
+                continue
+            follow = None
+            with self.check("%s starts at version %d (9)" % (name, q["version"])) as c:
+                r, lines = self.changes(c, t, {"startingTimestamp": q["timestamp"]}, fmt)
+                check_table_version(c, r, q["version"])
+                self.check_change_head(c, t, lines, fmt, t.latest)
+                got, metas, ends = self.change_entries(c, lines[2:], fmt, ("add", "remove", "cdc"))
+                c.expect(not metas and not ends, "metaData or endStreamAction lines")
+                if full is not None and full["start"] <= q["version"]:
+                    follow = self.compare_changes(c, t, got, self.fixture_want(
+                        full["actions"], fmt, q["version"]), fmt)
+            self.follow_changes(t, fmt, follow, "changes from %s" % q["timestamp"])
+
+    def check_changes_ending_ts(self, t, full, fmt):
+        """endingTimestamp (9: the latest commit at or before it), from the
+        fixture's `as-of` timestamp queries, which follow the same rule."""
+        cases = [q for q in t.expected.get("timestamp_queries", []) if q["mode"] == "as-of" and
+                 (q.get("version", -1) >= full["start"] or
+                  q.get("error") == "timestamp-before-earliest")]
+        if not cases:
+            return
+        follow = []
+        with self.check("%s: changes?startingVersion=%d&endingTimestamp= (%s): %d cases (9)"
+                        % (t.full, full["start"], fmt, len(cases))) as c:
+            for q in cases:
+                params = {"startingVersion": full["start"], "endingTimestamp": q["timestamp"]}
+                where = "endingTimestamp=%s" % q["timestamp"]
+                if "error" in q:  # before the first commit
+                    absorb(c, where, check_json_error, self.changes_raw(t, params, fmt), 400)
+                    continue
+
+                def one(sub):
+                    r, lines = self.changes(sub, t, params, fmt)
+                    check_table_version(sub, r, full["start"])
+                    got, metas, ends = self.change_entries(sub, lines[2:], fmt,
+                                                           ("add", "remove", "cdc"))
+                    sub.expect(not metas and not ends, "metaData or endStreamAction lines")
+                    return self.compare_changes(sub, t, got, self.fixture_want(
+                        full["actions"], fmt, until=q["version"]), fmt)
+                follow += absorb(c, "%s (to version %d)" % (where, q["version"]), one) or []
+        self.follow_changes(t, fmt, follow, "changes to a timestamp")
+
+    def check_changes_paging(self, t, rng, fmt):
+        """maxFiles and pageToken on /changes (4.9, 4.8.5): pages in order
+        make the unpaged answer."""
+        base = {"startingVersion": rng["start"], "endingVersion": rng["end"]}
+        first_token, size = None, 1
+        with self.check("%s: changes versions %d-%d (%s) paged by maxFiles"
+                        % (t.full, rng["start"], rng["end"], fmt)) as c:
+            _, lines = self.changes(c, t, base, fmt)
+            ref, _, _ = self.change_entries(c, lines[2:], fmt, ("add", "remove", "cdc"))
+            size = max(1, (len(ref) + 2) // 3)
+            paged, token, pages, head, caps = [], None, 0, None, None
+            while True:
+                pages += 1
+                c.need(pages <= len(ref) + 3, "more than %d pages: the token never runs out"
+                       % (len(ref) + 3))
+                params = dict(base, maxFiles=size)
+                if token is not None:
+                    params["pageToken"] = token
+                r, lines = self.changes(c, t, params, fmt)
+                if head is None:
+                    head = [raw for raw, _ in lines[:2]]
+                    caps = r.header("delta-sharing-capabilities")
+                    check_table_version(c, r, rng["start"])
+                else:
+                    c.expect([raw for raw, _ in lines[:2]] == head, "page %d: protocol/metaData "
+                             "lines are not byte-identical to page 1's (4.8.5)" % pages)
+                    c.expect(r.header("Delta-Table-Version") == str(rng["start"]),
+                             "page %d: Delta-Table-Version %r"
+                             % (pages, r.header("Delta-Table-Version")))
+                    c.expect(r.header("delta-sharing-capabilities") == caps,
+                             "page %d: delta-sharing-capabilities changed" % pages)
+                got, metas, ends = self.change_entries(c, lines[2:], fmt, ("add", "remove", "cdc"))
+                c.need(len(ends) == 1, "page %d does not end with an endStreamAction (4.8.5)" % pages)
+                c.expect(len(got) <= size, "page %d has %d lines, maxFiles=%d"
+                         % (pages, len(got), size))
+                exps = [e["line"].get("expirationTimestamp") for e in got]
+                if exps and all(is_int(x) for x in exps):
+                    c.expect(ends[0].get("minUrlExpirationTimestamp") == min(exps),
+                             "page %d: minUrlExpirationTimestamp %r, want %r (6.4)"
+                             % (pages, ends[0].get("minUrlExpirationTimestamp"), min(exps)))
+                paged += got
+                token = ends[0].get("nextPageToken")
+                c.expect(token != "", "page %d: nextPageToken \"\" (omit it on the last page)"
+                         % pages)
+                first_token = first_token or token
+                if not token:
+                    break
+
+            def sig(e):
+                return (e["version"], e["kind"], e["id"], e["dpath"], e["size"], e["timestamp"],
+                        e["dv"])
+            c.expect([sig(e) for e in paged] == [sig(e) for e in ref],
+                     "%d pages of up to %d give %d lines, one request %d: not the same lines in "
+                     "the same order" % (pages, size, len(paged), len(ref)))
+            c.expect(pages == max(1, -(-len(ref) // size)), "%d pages for %d lines of up to %d"
+                     % (pages, len(ref), size))
+        if first_token:
+            with self.check("%s: a tampered or foreign changes pageToken is refused (4.8.5)"
+                            % t.full) as c:
+                bad = flip(first_token, len(first_token) // 2)
+                r = self.changes_raw(t, dict(base, maxFiles=size, pageToken=bad), fmt)
+                absorb(c, "tampered", check_json_error, r, 400)
+                other = dict(base, maxFiles=size, pageToken=first_token)
+                other["endingVersion"] = rng["start"]
+                r = self.changes_raw(t, other, fmt)
+                absorb(c, "other endingVersion", check_json_error, r, 400)
+
+    def streaming_want(self, t, start, end, fmt):
+        """What a streaming query of [START, END] must give, from the commit
+        files: per commit, its add and remove actions with dataChange=true
+        (never cdc), and the versions > START with a metaData action."""
+        want, md = [], []
+        for v in range(start, end + 1):
+            for k, a in t.commit_actions(v):
+                if k == "metaData" and v > start:
+                    md.append(v)
+                if k not in ("add", "remove") or a.get("dataChange") is not True:
+                    continue
+                size = a.get("size")
+                if size is None:  # an old remove: the size comes from storage
+                    size = os.path.getsize(t.disk_path(a["path"]))
+                pv = a.get("partitionValues")
+                if pv is None and (fmt == "parquet" or k == "add"):
+                    pv = {}
+                want.append({"kind": k, "path": a["path"], "dpath": urllib.parse.unquote(a["path"]),
+                             "size": size, "pv": pv, "version": v, "timestamp": t.commit_ts(v),
+                             "dv": dv_unique_id(a.get("deletionVector")) if fmt == "delta" else None})
+        return want, md
+
+    def check_streaming(self, t, body, fmt):
+        start = body["startingVersion"]
+        end = body.get("endingVersion", t.latest)
+        follow = None
+        with self.check("%s: streaming query %s (%s): each commit's add/remove with dataChange "
+                        "(4.8.3)" % (t.full, json.dumps(body), fmt)) as c:
+            r, lines = self.query(c, t, body, fmt)
+            check_table_version(c, r, start)
+            self.check_change_head(c, t, lines, fmt, start)
+            got, metas, ends = self.change_entries(c, lines[2:], fmt, ("add", "remove"))
+            c.expect(not ends, "endStreamAction without maxFiles (4.8.4)")
+            vs = [e["version"] for e in got]
+            c.expect(vs == vsort(vs), "lines are not in version order (4.8.3)")
+            want, want_md = self.streaming_want(t, start, end, fmt)
+            c.expect([m.get("version") for m in metas] == want_md,
+                     "metaData lines for versions %r, want %r (4.8.3)"
+                     % ([m.get("version") for m in metas], want_md))
+            if fmt == "delta":
+                for e in got:
+                    c.expect(e["action"].get("dataChange") is True, "version %r %s %s: dataChange %r"
+                             % (e["version"], e["kind"], e["dpath"], e["action"].get("dataChange")))
+            follow = self.compare_changes(c, t, got, want, fmt)
+        self.follow_changes(t, fmt, follow, "streaming query (%s)" % fmt)
+
+    def run_changes(self, t):
+        """The change feed checks of a table whose expected.json has changes[]."""
+        changes = (t.expected or {}).get("changes")
+        if not changes:
+            return
+        fmts = ("delta",) if t.has_dvs() else ("parquet", "delta")
+        good = [rng for rng in changes if "error" not in rng]
+        for rng in changes:
+            if "error" in rng:
+                self.check_changes_errors(t, rng, fmts)
+            else:
+                for fmt in fmts:
+                    self.check_changes_range(t, rng, fmt)
+        if t.has_dvs() and good:
+            with self.check("%s: deletion vectors: a parquet change feed and streaming query "
+                            "are refused (5.3)" % t.full) as c:
+                r = self.changes_raw(t, {"startingVersion": good[0]["start"],
+                                         "endingVersion": good[0]["end"]}, "parquet")
+                absorb(c, "changes", check_json_error, r, 400)
+                r = post_json(self.tpath(t, "/query"), self.token, {"startingVersion": 0})
+                absorb(c, "query", check_json_error, r, 400)
+        if good:
+            full = min((rng for rng in good if rng["end"] == t.latest),
+                       key=lambda rng: rng["start"], default=None)
+            self.check_changes_starting_ts(t, full, fmts[0])
+            if full is not None:
+                self.check_changes_ending_ts(t, full, fmts[-1])
+            self.check_changes_paging(t, max(good, key=lambda rng: len(rng["actions"])), fmts[0])
+            self.check_changes_historical(t, good[-1])
+        for fmt in fmts:
+            self.check_streaming(t, {"startingVersion": 0}, fmt)
+        if t.latest >= 2:
+            self.check_streaming(t, {"startingVersion": 1, "endingVersion": 2}, fmts[-1])
+
     def run_table(self, t):
         self.check_version(t)
         self.check_metadata(t)
@@ -995,6 +1587,8 @@ def main():
                     help="a fixture's expected.json for a table")
     ap.add_argument("--min-url-lifetime", type=int, default=900, metavar="SECONDS",
                     help="least lifetime a signed URL must have (default 900)")
+    ap.add_argument("--changes-only", action="append", default=[], metavar="TABLE",
+                    help="check TABLE only through its change feed and streaming queries")
     ap.add_argument("tables", nargs="+", metavar="SHARE.SCHEMA.TABLE=ROOT")
     args = ap.parse_intermixed_args()
     report = Report()
@@ -1008,10 +1602,16 @@ def main():
             tables.append(Table(name, root, args.admin, expected.pop(name, None)))
         if expected:
             raise HarnessError("--expected for tables not under test: %s" % ", ".join(expected))
+        only = set(args.changes_only)
+        if only - {t.full for t in tables}:
+            raise HarnessError("--changes-only for tables not under test: %s"
+                               % ", ".join(sorted(only - {t.full for t in tables})))
         client = Client(args.profile, report, args.min_url_lifetime)
         client.check_listing(tables)
         for t in tables:
-            client.run_table(t)
+            if t.full not in only:
+                client.run_table(t)
+            client.run_changes(t)
     except HarnessError as e:
         print("ERROR %s" % e, flush=True)
         print("%d passed, %d failed" % (report.passed, report.failed))
