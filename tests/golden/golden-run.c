@@ -177,7 +177,7 @@ typedef struct {
     char *name, *value;
 } kv;
 
-static kv vars[256];
+static kv vars[4096]; /* captures of one case file (one per signed link) */
 static size_t nvars;
 
 static const char *var_get(const char *name)
