@@ -14,6 +14,11 @@ wall time and peak RSS of the process):
 All from the page cache (one warm-up run first).  Prints a table with
 ratios against the baselines and bytes of peak RSS per live file.
 
+Then the history path on the JSON-commit table: delta-sharing-admin
+changes -d (the data changes a streaming query serves, one commit at a
+time) from version 0 (every commit) and from the last version, next to the
+snapshot replay and cat of the commits read, measured in the same run.
+
 usage: replay-bench.py ADMIN WORKDIR [NFILES] [RUNS]
 """
 import os
@@ -82,6 +87,19 @@ def main():
     for (label, files, fb, wall, rss, cwall, dwall, dq, drss) in rows:
         print("%-22s | %9d | %6.1f | %6.3f | %6.1f | %6.0f | %6.3f | %7.1fx | %6.3f (%6.3f) | %10.2fx | %8.1f" % (
             label, files, fb / 1e6, wall, rss / 1e6, rss / files, cwall, wall / cwall, dwall, dq, wall / dwall, drss / 1e6))
+    label, table = tables[0]
+    swall, srss, _ = runs([ADMIN, "snapshot", "-n", table], subprocess.PIPE)
+    commits = [f for f in log_files(table) if f.endswith(".json")]
+    print()
+    print("changes (%s)       | lines    | ours s | RSS MB | snapshot s | ours/snapshot | RSS/snapshot | cat s  | ours/cat" % label)
+    for start, read in (("0", commits), (None, commits[-1:])):
+        if start is None:
+            start = str(len(commits) - 1)
+        wall, rss, out = runs([ADMIN, "changes", "-d", "-s", start, table], subprocess.PIPE)
+        lines = out.count("\n")
+        cwall, _, _ = runs(["cat"] + read)
+        print("from version %-10s | %8d | %6.3f | %6.1f | %10.3f | %12.2fx | %11.2fx | %6.3f | %7.1fx" % (
+            start, lines, wall, rss / 1e6, swall, wall / swall, rss / srss, cwall, wall / cwall))
 
 
 if __name__ == "__main__":
