@@ -333,11 +333,9 @@ ds_status ds_history_changes(ds_history *h, const ds_snapshot *start, int64_t en
     ds_protocol proto = *ds_snapshot_protocol(start);
     ds_metadata md = *ds_snapshot_metadata(start);
     ds_arena *keep = ds_arena_new(0); /* protocol and metadata changes */
-    ds_arena *ca = ds_arena_new(0);   /* one commit's actions */
+    ds_arena *la = ds_arena_new(0);   /* one parsed line */
     commit_buf buf = {0};
-    ds_file *files = NULL;
-    size_t nfiles = 0, cap = 0;
-    ds_status st = keep && ca ? DS_OK : ds_error_set(err, DS_ERR_NOMEM, NULL);
+    ds_status st = keep && la ? DS_OK : ds_error_set(err, DS_ERR_NOMEM, NULL);
     int stop = 0;
     if (st == DS_OK && end > h->latest_version)
         st = ds_fail_kind(err, DS_ERR_INVALID_PARAM, "version-not-found",
@@ -353,55 +351,48 @@ ds_status ds_history_changes(ds_history *h, const ds_snapshot *start, int64_t en
             break;
         }
         const ds_log_entry *e = h->commit[idx];
-        ds_arena_reset(ca);
-        nfiles = 0;
-        if ((st = read_commit(h, e, &buf, ca, err)) != DS_OK)
+        ds_arena_reset(la);
+        if ((st = read_commit(h, e, &buf, la, err)) != DS_OK)
             break;
+        char *eof = buf.data + e->size;
+        /* pass 1: everything but the file actions, which are only looked
+         * at (does the commit hold cdc files?) */
         int has_cdc = 0, new_proto = 0, new_md = 0, lineno = 0;
         int64_t ict = -1;
         ds_protocol np;
         ds_metadata nm;
-        char *p = buf.data, *eof = buf.data + e->size;
-        while (p < eof) {
+        for (char *p = buf.data; p < eof;) {
             char *nl = memchr(p, '\n', (size_t)(eof - p));
             char *le = nl ? nl : eof;
             lineno++;
-            ds_action act;
-            if (ds_parse_action(p, le, ca, &act, err) < 0) {
-                ds_error_detail(err, "%s line %d", e->name, lineno);
-                st = err->status;
-                break;
-            }
-            if (act.type == DS_A_FILE) {
-                const ds_file *f = &act.u.file;
-                int want = mode == DS_CHANGES_CDF ? 1
-                                                  : f->kind != DS_ACT_CDC && f->data_change;
-                has_cdc |= f->kind == DS_ACT_CDC;
-                if (want) {
-                    if (ds_grow((void **)&files, &cap, nfiles, sizeof *files, 64) < 0) {
-                        st = ds_error_set(err, DS_ERR_NOMEM, NULL);
-                        break;
-                    }
-                    files[nfiles] = *f;
-                    files[nfiles].version = v;
-                    nfiles++;
-                }
-            } else if (act.type == DS_A_PROTOCOL || act.type == DS_A_METADATA) {
-                /* rare: parsed again into the arena that outlives the commit */
-                ds_action kept;
-                if (ds_parse_action(p, le, keep, &kept, err) < 0) {
+            int fk = ds_line_file_kind(p, le);
+            if (fk) {
+                has_cdc |= fk == DS_ACT_CDC;
+            } else {
+                ds_action act;
+                ds_arena_reset(la);
+                if (ds_parse_action(p, le, la, &act, err) < 0) {
+                    ds_error_detail(err, "%s line %d", e->name, lineno);
                     st = err->status;
                     break;
                 }
-                if (kept.type == DS_A_PROTOCOL) {
-                    np = kept.u.protocol;
-                    new_proto = 1;
-                } else {
-                    nm = kept.u.metadata;
-                    new_md = 1;
+                if (act.type == DS_A_PROTOCOL || act.type == DS_A_METADATA) {
+                    /* rare: parsed again into the arena that outlives the commit */
+                    ds_action kept;
+                    if (ds_parse_action(p, le, keep, &kept, err) < 0) {
+                        st = err->status;
+                        break;
+                    }
+                    if (kept.type == DS_A_PROTOCOL) {
+                        np = kept.u.protocol;
+                        new_proto = 1;
+                    } else {
+                        nm = kept.u.metadata;
+                        new_md = 1;
+                    }
+                } else if (act.type == DS_A_COMMITINFO && act.has_ict) {
+                    ict = act.u.ict;
                 }
-            } else if (act.type == DS_A_COMMITINFO && act.has_ict) {
-                ict = act.u.ict;
             }
             p = nl ? nl + 1 : eof;
         }
@@ -439,13 +430,32 @@ ds_status ds_history_changes(ds_history *h, const ds_snapshot *start, int64_t en
             c.metadata = &md;
             r = cb(ctx, &c, err);
         }
+        /* pass 2: the file actions the mode keeps, parsed one at a time and
+         * handed on in log order */
         c.kind = DS_CH_FILE;
         c.metadata = NULL;
-        for (size_t i = 0; r == 0 && i < nfiles; i++) {
-            const ds_file *f = &files[i];
-            if (mode == DS_CHANGES_CDF &&
-                (has_cdc ? f->kind != DS_ACT_CDC : f->kind == DS_ACT_CDC || !f->data_change))
+        int want_cdc = mode == DS_CHANGES_CDF && has_cdc;
+        lineno = 0;
+        for (char *p = buf.data; r == 0 && p < eof;) {
+            char *nl = memchr(p, '\n', (size_t)(eof - p));
+            char *le = nl ? nl : eof;
+            char *ls = p;
+            lineno++;
+            p = nl ? nl + 1 : eof;
+            int fk = ds_line_file_kind(ls, le);
+            if (!fk || (fk == DS_ACT_CDC) != want_cdc)
                 continue;
+            ds_action act;
+            ds_arena_reset(la);
+            if (ds_parse_action(ls, le, la, &act, err) < 0) {
+                ds_error_detail(err, "%s line %d", e->name, lineno);
+                r = -1;
+                break;
+            }
+            const ds_file *f = &act.u.file;
+            if (act.type != DS_A_FILE || (fk != DS_ACT_CDC && !f->data_change))
+                continue;
+            act.u.file.version = v;
             c.file = f;
             r = cb(ctx, &c, err);
         }
@@ -453,9 +463,8 @@ ds_status ds_history_changes(ds_history *h, const ds_snapshot *start, int64_t en
             st = err->status ? err->status : ds_error_set(err, DS_ERR_INTERNAL, NULL);
         stop = r > 0;
     }
-    free(files);
     ds_big_free(buf.data, buf.mapped);
-    ds_arena_free(ca);
+    ds_arena_free(la);
     ds_arena_free(keep);
     return st;
 }
