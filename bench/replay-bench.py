@@ -34,16 +34,39 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED = os.environ.get("DS_SHARED", os.path.join(HERE, "..", "..", "shared"))
 
 
+OUT_KEEP = 1 << 20
+
+
 def measure(argv, stdout=subprocess.DEVNULL):
+    """Wall time, peak RSS and output of one run.  Output is read in chunks
+    and only its first MiB kept (with a line count): a forked child starts
+    with this process's RSS as its peak, so this process must stay small or
+    it would show up in the child's numbers."""
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
-    out = p.stdout.read() if stdout == subprocess.PIPE else b""
+    out, lines = b"", 0
+    if stdout == subprocess.PIPE:
+        while True:
+            chunk = p.stdout.read(1 << 16)
+            if not chunk:
+                break
+            lines += chunk.count(b"\n")
+            if len(out) < OUT_KEEP:
+                out += chunk[:OUT_KEEP - len(out)]
     err = p.stderr.read()
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
     if status != 0:
         sys.exit("failed: %s\n%s" % (" ".join(argv), err.decode()[-2000:]))
-    return wall, ru.ru_maxrss * 1024, out.decode()
+    return wall, ru.ru_maxrss * 1024, Output(out.decode(errors="replace"), lines)
+
+
+class Output(str):
+    """The kept output, with the full line count as .lines."""
+    def __new__(cls, text, lines):
+        o = str.__new__(cls, text)
+        o.lines = lines
+        return o
 
 
 def runs(argv, stdout=subprocess.DEVNULL):
@@ -96,7 +119,7 @@ def main():
         if start is None:
             start = str(len(commits) - 1)
         wall, rss, out = runs([ADMIN, "changes", "-d", "-s", start, table], subprocess.PIPE)
-        lines = out.count("\n")
+        lines = out.lines
         cwall, _, _ = runs(["cat"] + read)
         print("from version %-10s | %8d | %6.3f | %6.1f | %10.3f | %12.2fx | %11.2fx | %6.3f | %7.1fx" % (
             start, lines, wall, rss / 1e6, swall, wall / swall, rss / srss, cwall, wall / cwall))
