@@ -176,7 +176,7 @@ const commits = [
         numOutputBytes: bytes(FILES.us0, FILES.de0, FILES.jp0) },
       engineInfo: ENGINE, txnId: TXN_ID[0],
     } },
-    { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
+    { protocol: { minReaderVersion: 1, minWriterVersion: 4 } },
     { metaData: {
       id: TABLE_ID,
       name: 'sample',
@@ -184,7 +184,7 @@ const commits = [
       format: { provider: 'parquet', options: {} },
       schemaString: JSON.stringify(schema),
       partitionColumns: ['country'],
-      configuration: {},
+      configuration: { 'delta.enableChangeDataFeed': 'true' },
       createdTime: CREATED_TIME,
     } },
     add(FILES.us0, 0),

@@ -270,6 +270,16 @@ check_and_report() {
     [ "$magic" = PAR1 ] || die "the signed link of a data file did not give a Parquet file: $url"
     rm -f "$DIR/check.out"
     say "running: the sample table's query answers, and its signed links serve the Parquet files"
+    # history is shared and the change data feed is on: the DELETE of
+    # version 2 shows up as a remove
+    status=$(curl -s -o "$DIR/check.out" -w '%{http_code}' -H "Authorization: Bearer $token" \
+        "$ENDPOINT/shares/demo/schemas/default/tables/sample/changes?startingVersion=0") || status=000
+    { [ "$status" = 200 ] && grep -q '^{"remove":{.*"version":2,' "$DIR/check.out"; } || {
+        cat "$DIR/check.out" >&2 2>/dev/null || :
+        die "GET .../tables/sample/changes answered $status without the remove of version 2"
+    }
+    rm -f "$DIR/check.out"
+    say "running: the sample table's change data feed answers"
     echo
     echo "Profile file for the recipient 'demo' ($DIR/demo.share):"
     cat "$DIR/demo.share"
@@ -278,8 +288,11 @@ check_and_report() {
     echo "  curl -H 'Authorization: Bearer $token' $ENDPOINT/shares/demo/all-tables"
     echo "  curl -X POST -H 'Authorization: Bearer $token' -d '{}' \\"
     echo "       $ENDPOINT/shares/demo/schemas/default/tables/sample/query"
+    echo "  curl -H 'Authorization: Bearer $token' \\"
+    echo "       '$ENDPOINT/shares/demo/schemas/default/tables/sample/changes?startingVersion=0'"
     echo "or, with the Python connector (pip install delta-sharing):"
     echo "  python3 -c \"import delta_sharing as d; p='$DIR/demo.share'; print(d.SharingClient(p).list_all_tables()); print(d.load_as_pandas(p + '#demo.default.sample'))\""
+    echo "  python3 -c \"import delta_sharing as d; print(d.load_table_changes_as_pandas('$DIR/demo.share#demo.default.sample', starting_version=0))\""
     echo
     echo "The shared table is examples/sample-table (see examples/README); what the server"
     echo "sees in it:  $ADMIN snapshot $SAMPLE"
