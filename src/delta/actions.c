@@ -376,6 +376,31 @@ int ds_parse_action(const char *p, const char *end, ds_arena *a, ds_action *out,
     const char *ve = ds_js_value_end(s, end, 0);
     if (!ve || *s != '{' || ds_js_skip_ws(ve, end) != end)
         return bad(err, "a commit line is not a JSON object");
+    /* the common line, {"add":{...}} (or remove, cdc), without skipping
+     * the action's whole object once just to find where it ends: its own
+     * iteration stops at its closing brace, so the span may run on to the
+     * line's end (a file action is the first key the loop below would
+     * stop at anyway) */
+    const char *q = ds_js_skip_ws(s + 1, ve);
+    static const struct {
+        const char *key;
+        size_t n;
+        ds_action_kind kind;
+    } fast[] = {{"\"add\"", 5, DS_ACT_ADD}, {"\"remove\"", 8, DS_ACT_REMOVE},
+                {"\"cdc\"", 5, DS_ACT_CDC}};
+    for (size_t i = 0; i < 3; i++) {
+        if ((size_t)(ve - q) <= fast[i].n || memcmp(q, fast[i].key, fast[i].n) != 0)
+            continue;
+        const char *c = ds_js_skip_ws(q + fast[i].n, ve);
+        if (c >= ve || *c != ':')
+            break;
+        const char *vp = ds_js_skip_ws(c + 1, ve);
+        if (vp >= ve || *vp != '{')
+            break; /* null or not an object: the general path decides */
+        out->type = DS_A_FILE;
+        js_span fv = {vp, ve};
+        return parse_file(fv, fast[i].kind, a, &out->u.file, err);
+    }
     js_iter it;
     js_span k, v;
     ds_js_obj_begin(&it, line);

@@ -3,13 +3,10 @@
 #include "delta/jscan.h"
 #include "util/text.h"
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-const char *ds_js_skip_ws(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
-}
 
 /* 1 for the bytes a string scan must stop at: '"', '\\' and controls. */
 static const unsigned char str_stop[256] = {
@@ -22,6 +19,23 @@ static const char *string_end(const char *p, const char *end)
     /* p at the opening quote */
     p++;
     while (p < end) {
+#ifdef __SSE2__
+        /* sixteen bytes at a time up to the first quote, backslash or
+         * control byte (c <= 0x1f exactly when max(c, 0x1f) == 0x1f) */
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                      ctl = _mm_set1_epi8(0x1f);
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                     _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
+            int bits = _mm_movemask_epi8(m);
+            if (bits) {
+                p += __builtin_ctz((unsigned)bits);
+                break;
+            }
+            p += 16;
+        }
+#endif
         while (p < end && !str_stop[(unsigned char)*p])
             p++;
         if (p >= end)
@@ -141,8 +155,18 @@ const char *ds_js_value_end(const char *p, const char *end, int depth)
     }
 }
 
+/* Bytes that end a scalar, and bytes a container scan must look at. */
+static const unsigned char scalar_stop[256] = {
+    [','] = 1, ['}'] = 1, [']'] = 1, [' '] = 1, ['\n'] = 1, ['\t'] = 1, ['\r'] = 1,
+};
+static const unsigned char struct_stop[256] = {
+    ['"'] = 1, ['{'] = 1, ['['] = 1, ['}'] = 1, [']'] = 1,
+};
+
 /* Skips one value of text already validated by ds_js_value_end: strings
- * by their closing quote, containers by bracket depth. */
+ * by their closing quote, containers by bracket depth.  This runs over
+ * every key and value of every log line, so the scans are table driven
+ * and strings are searched with memchr. */
 static const char *skip_trusted(const char *p, const char *end)
 {
     int depth = 0;
@@ -151,10 +175,8 @@ static const char *skip_trusted(const char *p, const char *end)
         if (c == '"') {
             p++;
             for (;;) {
-                const char *q = p;
-                while (q < end && *q != '"')
-                    q++;
-                if (q >= end)
+                const char *q = memchr(p, '"', (size_t)(end - p));
+                if (!q)
                     return NULL;
                 const char *b = q;
                 while (b > p && b[-1] == '\\')
@@ -171,15 +193,14 @@ static const char *skip_trusted(const char *p, const char *end)
             p++;
         } else if (depth == 0) {
             /* a scalar at top level: up to the next delimiter */
-            while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' &&
-                   *p != '\t' && *p != '\r')
+            while (p < end && !scalar_stop[(unsigned char)*p])
                 p++;
             return p;
         } else {
             p++;
         }
         if (depth > 0)
-            while (p < end && *p != '"' && *p != '{' && *p != '[' && *p != '}' && *p != ']')
+            while (p < end && !struct_stop[(unsigned char)*p])
                 p++;
     } while (depth > 0 && p < end);
     return depth == 0 ? p : NULL;
@@ -343,7 +364,7 @@ static long decode(const char *p, const char *end, char *out)
     return (long)o;
 }
 
-int ds_js_key_is(js_span key, const char *lit)
+int ds_js_key_is_escaped(js_span key, const char *lit)
 {
     size_t n = (size_t)(key.end - key.p);
     if (!memchr(key.p, '\\', n))

@@ -9,6 +9,7 @@
 #include "util/arena.h"
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define JS_MAX_DEPTH 64
 
@@ -24,7 +25,12 @@ typedef struct js_iter {
 /* Skips one complete, valid JSON value starting at p (leading whitespace
  * allowed); returns the position after it, or NULL when invalid. */
 const char *ds_js_value_end(const char *p, const char *end, int depth);
-const char *ds_js_skip_ws(const char *p, const char *end);
+static inline const char *ds_js_skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
 
 /* Object iteration over a span holding an object.  The iterators trust
  * their input: only use them on text that ds_js_value_end has accepted (as
@@ -38,8 +44,18 @@ int ds_js_obj_next(js_iter *it, js_span *key, js_span *val);
 int ds_js_arr_begin(js_iter *it, js_span arr);
 int ds_js_arr_next(js_iter *it, js_span *val);
 
-/* 1 when the raw key equals lit (keys with escapes are decoded first). */
-int ds_js_key_is(js_span key, const char *lit);
+/* 1 when the raw key equals lit (keys with escapes are decoded first).
+ * Inline: parse loops compare every key with a run of literals.  A key
+ * with escapes is longer than what it decodes to, so only a longer key
+ * needs decoding. */
+int ds_js_key_is_escaped(js_span key, const char *lit);
+static inline int ds_js_key_is(js_span key, const char *lit)
+{
+    size_t n = (size_t)(key.end - key.p), l = strlen(lit);
+    if (n == l)
+        return memcmp(key.p, lit, n) == 0;
+    return n > l && (key.p[0] == lit[0] || key.p[0] == '\\') && ds_js_key_is_escaped(key, lit);
+}
 int ds_js_is_null(js_span v);
 int ds_js_is_string(js_span v);
 int ds_js_is_object(js_span v);

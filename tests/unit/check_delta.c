@@ -399,6 +399,52 @@ START_TEST(jscan_values)
 }
 END_TEST
 
+/* Strings of every length up to 48 with a special byte at every position,
+ * so that the 16-byte scans meet it in each lane and at each block edge:
+ * a control byte or a bad escape makes the value invalid; a good escape,
+ * an escaped quote or a run of backslashes does not; the iterator then
+ * finds the key after the string. */
+START_TEST(jscan_long_strings)
+{
+    char buf[128], obj[192];
+    for (int len = 1; len <= 48; len++)
+        for (int at = 0; at < len; at++)
+            for (int kind = 0; kind < 5; kind++) {
+                static const char *const ins[] = {"\x01", "\x1f", "\\x", "\\n", "\\\""};
+                static const int valid[] = {0, 0, 0, 1, 1};
+                const char *in = ins[kind];
+                size_t il = strlen(in);
+                size_t n = 0;
+                buf[n++] = '"';
+                for (int k = 0; k < len; k++) {
+                    if (k == at) {
+                        memcpy(buf + n, in, il);
+                        n += il;
+                    } else {
+                        buf[n++] = (char)('a' + k % 26);
+                    }
+                }
+                buf[n++] = '"';
+                const char *e = ds_js_value_end(buf, buf + n, 0);
+                int ok = e == buf + n;
+                ck_assert_msg(ok == valid[kind], "len %d at %d kind %d: valid=%d", len, at,
+                              kind, ok);
+                if (!ok)
+                    continue;
+                int m = snprintf(obj, sizeof obj, "{\"k\":%.*s,\"z\":1}", (int)n, buf);
+                js_span o = {obj, obj + m}, key, val;
+                js_iter it;
+                ck_assert_ptr_eq(ds_js_value_end(obj, obj + m, 0), obj + m);
+                ck_assert_int_eq(ds_js_obj_begin(&it, o), 0);
+                ck_assert_int_eq(ds_js_obj_next(&it, &key, &val), 1);
+                ck_assert_ptr_eq(val.end, obj + 5 + n);
+                ck_assert_int_eq(ds_js_obj_next(&it, &key, &val), 1);
+                ck_assert(ds_js_key_is(key, "z"));
+                ck_assert_int_eq(ds_js_obj_next(&it, &key, &val), 0);
+            }
+}
+END_TEST
+
 START_TEST(jscan_strings)
 {
     ds_arena *a = ds_arena_new(0);
@@ -729,6 +775,7 @@ int main(void)
     TCase *j = tcase_create("jscan");
     tcase_add_loop_test(j, jscan_values, 0, sizeof values / sizeof values[0]);
     tcase_add_test(j, jscan_strings);
+    tcase_add_test(j, jscan_long_strings);
     tcase_add_loop_test(j, log_names, 0, sizeof names / sizeof names[0]);
     tcase_add_test(j, reader_features);
     suite_add_tcase(s, j);
