@@ -294,7 +294,16 @@ static ds_status load_parquet_part(ds_snapshot *s, const char *url, ds_error *er
 
     ds_status st = DS_OK;
     ds_arena *a = s->arena;
+    /* Fields every action of its kind must have: a row group whose
+     * statistics say they are all null holds none of these actions, only
+     * file actions (nearly every row group of a large checkpoint) */
+    static const int required[] = {P_MINR, M_ID, T_APP, D_DOM, S_PATH};
     for (int rg = 0; st == DS_OK && rg < ds_pq_num_row_groups(f); rg++) {
+        int skip = 1;
+        for (size_t i = 0; skip && i < sizeof required / sizeof required[0]; i++)
+            skip = c[required[i]].node < 0 || ds_pq_chunk_all_null(f, rg, c[required[i]].node);
+        if (skip)
+            continue;
         for (int i = 0; st == DS_OK && i < NCOLS; i++)
             st = col_open(f, rg, &c[i], err);
         int64_t rows = ds_pq_row_group_rows(f, rg);
@@ -876,11 +885,22 @@ static void batch_free(batch *b)
 
 /* Decodes the next batch of row group rg; a failure is recorded in the
  * batch itself (its own error record), which ends its row group. */
-static batch *next_batch(decoder *d, int rg)
+static batch *next_batch(decoder *d, int rg, batch *reuse)
 {
-    batch *b = batch_new();
-    if (!b)
+    batch *b = reuse;
+    if (b) {
+        /* a consumed batch: its arena keeps one block the size of the last
+         * round, so decoding touches no fresh memory */
+        ds_arena_reset_compact(b->a);
+        b->files = NULL;
+        b->n = 0;
+        b->end_of_rg = 0;
+        b->st = DS_OK;
+        b->next = NULL;
+        ds_error_clear(&b->err);
+    } else if (!(b = batch_new())) {
         return NULL;
+    }
     b->st = dec_rows(d, rg, b, &b->err);
     if (b->st != DS_OK)
         b->end_of_rg = 1;
@@ -893,7 +913,8 @@ typedef struct worker {
     decoder d;
     pthread_t th;
     batch *head, *tail;
-    int queued, done;
+    batch *spare; /* consumed batches given back for reuse */
+    int queued, done, nspare;
 } worker;
 
 typedef struct pipeline {
@@ -913,10 +934,17 @@ static void *worker_main(void *arg)
             while (w->queued >= QUEUE_MAX && !p->stop)
                 pthread_cond_wait(&p->cv, &p->mu);
             int stop = p->stop;
+            batch *reuse = w->spare;
+            if (reuse) {
+                w->spare = reuse->next;
+                w->nspare--;
+            }
             pthread_mutex_unlock(&p->mu);
-            if (stop)
+            if (stop) {
+                batch_free(reuse);
                 goto out;
-            batch *b = next_batch(&w->d, rg);
+            }
+            batch *b = next_batch(&w->d, rg, reuse);
             if (!b) /* out of memory: the consumer sees done with a gap */
                 goto out;
             /* read before handing it over: the consumer may free it at once */
@@ -1015,7 +1043,7 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
     for (int rg = 0; st == DS_OK && !*stop && rg < p.nrg; rg++) {
         worker *w = &p.w[rg % p.nworkers];
         for (int end = 0; !end && st == DS_OK && !*stop;) {
-            batch *b = w->started ? take(&p, w) : next_batch(&w->d, rg);
+            batch *b = w->started ? take(&p, w) : next_batch(&w->d, rg, NULL);
             if (!b) {
                 st = ds_error_set(err, DS_ERR_NOMEM, NULL);
                 break;
@@ -1037,6 +1065,16 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
                 else if (cr > 0)
                     *stop = 1;
             }
+            if (w->started) { /* back to its worker, which reuses it */
+                pthread_mutex_lock(&p.mu);
+                if (w->nspare < QUEUE_MAX + 1) {
+                    b->next = w->spare;
+                    w->spare = b;
+                    w->nspare++;
+                    b = NULL;
+                }
+                pthread_mutex_unlock(&p.mu);
+            }
             batch_free(b);
         }
     }
@@ -1053,6 +1091,10 @@ static ds_status stream_file(ds_snapshot *s, const char *url, ds_file_cb cb, voi
     }
     for (int i = 0; i < NWORKERS; i++) {
         for (batch *b = p.w[i].head, *n; b; b = n) {
+            n = b->next;
+            batch_free(b);
+        }
+        for (batch *b = p.w[i].spare, *n; b; b = n) {
             n = b->next;
             batch_free(b);
         }

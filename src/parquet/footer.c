@@ -321,6 +321,21 @@ static int parse_elem(fctx *c, raw_elem *e)
 
 /* ---------------- ColumnChunk / ColumnMetaData ---------------- */
 
+/* Statistics: only null_count (field 3) is used, to skip chunks that
+ * hold nothing but nulls. */
+static int parse_stats(fctx *c, raw_chunk *rc)
+{
+    int16_t id;
+    int ft;
+    STRUCT_FIELDS(c, id, ft, {
+        if (id == 3 && ft == DS_TT_I64) {
+            READ_I64(c, rc->c.null_count);
+            rc->c.has_null_count = rc->c.null_count >= 0;
+        }
+    });
+    return 0;
+}
+
 static int parse_col_meta(fctx *c, raw_chunk *rc)
 {
     int16_t id;
@@ -384,6 +399,13 @@ static int parse_col_meta(fctx *c, raw_chunk *rc)
         case 11:
             if (ft == DS_TT_I64)
                 READ_I64(c, rc->c.dict_off);
+            break;
+        case 12:
+            if (ft == DS_TT_STRUCT) {
+                if (parse_stats(c, rc) < 0)
+                    return -1;
+                handled = 1;
+            }
             break;
         default:
             break;
@@ -934,6 +956,18 @@ int ds_pq_num_row_groups(const ds_pq_file *f)
 int64_t ds_pq_row_group_rows(const ds_pq_file *f, int rg)
 {
     return rg >= 0 && rg < f->nrgs ? f->rgs[rg].num_rows : -1;
+}
+
+int ds_pq_chunk_all_null(const ds_pq_file *f, int rg, int node)
+{
+    if (rg < 0 || rg >= f->nrgs || node < 0 || node >= f->nnodes)
+        return 0;
+    const ds_pq_node *nd = &f->nodes[node];
+    if (nd->leaf_index < 0 || nd->rep_level != 0)
+        return 0;
+    const ds_pq_chunk *ch = &f->rgs[rg].cols[nd->leaf_index];
+    return ch->has_null_count && ch->num_values == f->rgs[rg].num_rows &&
+           ch->null_count == ch->num_values;
 }
 
 const char *ds_pq_created_by(const ds_pq_file *f)

@@ -82,6 +82,10 @@ void ds_pq_close(ds_pq_file *f);
 int64_t ds_pq_num_rows(const ds_pq_file *f);
 int ds_pq_num_row_groups(const ds_pq_file *f);
 int64_t ds_pq_row_group_rows(const ds_pq_file *f, int rg);
+/* 1 when the chunk of leaf `node` in row group rg holds only nulls by its
+ * statistics (a leaf outside any repetition whose null_count equals the
+ * row group's rows); 0 when it may hold a value or nothing is known. */
+int ds_pq_chunk_all_null(const ds_pq_file *f, int rg, int node);
 const char *ds_pq_created_by(const ds_pq_file *f); /* may be NULL */
 
 int ds_pq_num_nodes(const ds_pq_file *f);

@@ -209,6 +209,8 @@ typedef struct ds_pq_chunk {
     int64_t data_off;
     int64_t dict_off; /* 0: none */
     uint64_t start, end; /* the chunk's byte range in the file */
+    int64_t null_count;  /* from the chunk's statistics, when has_null_count */
+    int has_null_count;
 } ds_pq_chunk;
 
 typedef struct ds_pq_rowgroup {

@@ -146,6 +146,28 @@ void ds_arena_reset(ds_arena *a)
     a->total = first->size;
 }
 
+void ds_arena_reset_compact(ds_arena *a)
+{
+    size_t used = 0;
+    for (struct block *b = a->head; b; b = b->next)
+        used += b->used;
+    size_t first_size = a->first->size;
+    ds_arena_reset(a);
+    if (used <= first_size || (a->cap && used > a->cap))
+        return;
+    /* one block as large as the last round needed, so the next round of
+     * the same shape allocates nothing */
+    size_t keep_total = a->total;
+    a->total = 0;
+    struct block *nb = block_new(a, used + used / 8);
+    if (!nb) {
+        a->total = keep_total;
+        return;
+    }
+    block_free(a->first);
+    a->head = a->first = nb;
+}
+
 void *ds_arena_alloc(ds_arena *a, size_t n)
 {
     if (n == 0)

@@ -10,6 +10,11 @@ ds_arena *ds_arena_new(size_t cap);
 void ds_arena_free(ds_arena *a);
 /* Frees every block but the first; all earlier pointers become invalid. */
 void ds_arena_reset(ds_arena *a);
+/* A reset for arenas that are filled the same way again and again (one
+ * batch after another): when the last round spread over several blocks,
+ * they are replaced by one block that holds it all (with an eighth to
+ * spare), which later rounds reuse instead of mapping fresh memory. */
+void ds_arena_reset_compact(ds_arena *a);
 /* NULL when the cap is reached or memory is exhausted. */
 void *ds_arena_alloc(ds_arena *a, size_t n);
 char *ds_arena_strndup(ds_arena *a, const char *s, size_t n);

@@ -587,6 +587,57 @@ static void decode_everything(ds_pq_file *f, const char *path)
 
 /* The footer facts recorded in every expected.json (created_by, codecs,
  * row groups of each checkpoint file), and every leaf decoded. */
+/* Every chunk the statistics call all-null really holds no value; returns
+ * how many chunks were called so. */
+static int check_null_stats(ds_pq_file *f, const char *what)
+{
+    int all_null = 0;
+    for (int rg = 0; rg < ds_pq_num_row_groups(f); rg++)
+        for (int node = 0; node < ds_pq_num_nodes(f); node++) {
+            if (!ds_pq_chunk_all_null(f, rg, node))
+                continue;
+            all_null++;
+            ds_pq_cursor *c;
+            ds_error err;
+            ds_error_clear(&err);
+            ck_assert_int_eq(ds_pq_cursor_open(f, rg, node, &c, &err), DS_OK);
+            ds_pq_value v;
+            int r, present = 0;
+            while ((r = ds_pq_next(c, &v, &err)) == 1)
+                present += v.present;
+            ck_assert_msg(r == 0 && present == 0, "%s: row group %d node %d: %d values", what, rg,
+                          node, present);
+            ds_pq_cursor_close(c);
+        }
+    return all_null;
+}
+
+/* DuckDB writes null counts: of the checkpoint's many row groups all but
+ * one hold only file actions, and say so. */
+START_TEST(null_statistics)
+{
+    char path[600];
+    snprintf(path, sizeof path,
+             "%s/tests/data/delta/many-row-groups/_delta_log/00000000000000000010.checkpoint.parquet",
+             data_dir());
+    unsigned char *buf;
+    pt_mem m;
+    ds_pq_file *f = open_path(path, &buf, &m);
+    ck_assert_int_gt(check_null_stats(f, path), 0);
+    const char *const id[] = {"metaData", "id"};
+    int node = ds_pq_find(f, id, 2);
+    ck_assert_int_ge(node, 0);
+    /* one row holds the metaData action: one row group may hold it */
+    int maybe = 0;
+    ck_assert_int_gt(ds_pq_num_row_groups(f), 2);
+    for (int rg = 0; rg < ds_pq_num_row_groups(f); rg++)
+        maybe += !ds_pq_chunk_all_null(f, rg, node);
+    ck_assert_int_eq(maybe, 1);
+    ds_pq_close(f);
+    free(buf);
+}
+END_TEST
+
 START_TEST(fixture_footers)
 {
     NEED_FIXTURES();
@@ -641,6 +692,7 @@ START_TEST(fixture_footers)
             if (ds_pq_num_row_groups(f) == 0)
                 zero_rg++;
             decode_everything(f, fpath);
+            check_null_stats(f, fpath);
             /* every checkpoint has these, resolved by name */
             static const char *const must[] = {"add.path", "add.size", "add.partitionValues.key",
                                                "add.partitionValues.value", "remove.path"};
@@ -1135,6 +1187,7 @@ int main(void)
     tc = tcase_create("fixtures");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, fixture_footers);
+    tcase_add_test(tc, null_statistics);
     tcase_add_test(tc, fixture_checkpoint_state);
     tcase_add_test(tc, fixture_levels_from_schema);
     suite_add_tcase(s, tc);
