@@ -824,8 +824,8 @@ static int handle(struct parser *p, const char *key, const char *val)
 {
     const struct keydef *k = NULL;
     size_t idx;
-    for (idx = 0; idx < NKEYS; idx++)
-        if (strcmp(keys[idx].key, key) == 0) {
+    for (idx = 0; idx < NKEYS; idx++) /* first byte first: most keys differ there */
+        if (keys[idx].key[0] == key[0] && strcmp(keys[idx].key, key) == 0) {
             k = &keys[idx];
             break;
         }
@@ -864,24 +864,44 @@ static int handle(struct parser *p, const char *key, const char *val)
 static const char *derive_id(ds_arena *a, const char *label, const char *const *parts,
                              int nparts)
 {
-    unsigned char h[16];
-    char hex[33];
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, sizeof h);
-    crypto_generichash_update(&st, (const unsigned char *)label, strlen(label) + 1);
+    /* every name lower-cased and NUL-terminated, hashed in one piece: a
+     * CGI process derives the ids of every table at start-up */
+    unsigned char buf[1024], *in = buf;
+    size_t n = strlen(label) + 1;
+    for (int i = 0; i < nparts; i++)
+        n += strlen(parts[i]) + 1;
+    if (n > sizeof buf && !(in = malloc(n)))
+        return NULL;
+    size_t k = strlen(label) + 1;
+    memcpy(in, label, k);
     for (int i = 0; i < nparts; i++) {
-        for (const char *n = parts[i]; *n; n++) {
-            unsigned char lc = (unsigned char)(*n >= 'A' && *n <= 'Z' ? *n + 32 : *n);
-            crypto_generichash_update(&st, &lc, 1);
-        }
-        crypto_generichash_update(&st, (const unsigned char *)"", 1);
+        for (const char *c = parts[i]; *c; c++)
+            in[k++] = (unsigned char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+        in[k++] = '\0';
     }
-    crypto_generichash_final(&st, h, sizeof h);
+    unsigned char h[16];
+    crypto_generichash(h, sizeof h, in, n, NULL, 0);
+    if (in != buf)
+        free(in);
     h[6] = (unsigned char)((h[6] & 0x0f) | 0x80);
     h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
+    char hex[33];
     ds_hex_encode(h, sizeof h, hex);
-    return ds_arena_printf(a, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
-                           hex + 20);
+    char *out = ds_arena_alloc(a, 37);
+    if (!out)
+        return NULL;
+    /* 8-4-4-4-12 */
+    static const int groups[] = {8, 4, 4, 4, 12};
+    size_t o = 0, src = 0;
+    for (int g = 0; g < 5; g++) {
+        if (g)
+            out[o++] = '-';
+        memcpy(out + o, hex + src, (size_t)groups[g]);
+        o += (size_t)groups[g];
+        src += (size_t)groups[g];
+    }
+    out[o] = '\0';
+    return out;
 }
 
 static int finish(struct parser *p)
