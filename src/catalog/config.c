@@ -147,7 +147,7 @@ static const seen_entry *seen_add(struct parser *p, const seen_entry *k, int *oo
 
 /* 0 when name is new in its scope; else fails with "duplicate <what>". */
 static int unique_name(struct parser *p, const void *parent, const char *name,
-                       const char *what, const char *where);
+                       const char *what, const char *in_what, const char *in_name);
 
 static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct parser *p, const char *fmt, ...)
@@ -183,8 +183,10 @@ static const char *q(const char *s, char *out, size_t outsz)
 }
 #define Q(s) q((s), (char[400]){0}, 400)
 
+/* in_what/in_name: the container named in the message ("schema", its
+ * name), or NULL; the message is only formatted for a duplicate. */
 static int unique_name(struct parser *p, const void *parent, const char *name,
-                       const char *what, const char *where)
+                       const char *what, const char *in_what, const char *in_name)
 {
     seen_entry k;
     memset(&k, 0, sizeof k);
@@ -196,9 +198,13 @@ static int unique_name(struct parser *p, const void *parent, const char *name,
     const seen_entry *e = seen_add(p, &k, &oom);
     if (oom)
         return fail(p, "out of memory");
-    if (e)
+    if (e) {
+        char where[320] = "";
+        if (in_what)
+            snprintf(where, sizeof where, " in %s '%s'", in_what, Q(in_name));
         return fail(p, "duplicate %s name '%s'%s (first defined on line %d)", what, Q(name),
                     where, e->line);
+    }
     return 0;
 }
 
@@ -420,7 +426,7 @@ static int set_file_offload_prefix(struct parser *p, const char *v)
 static int set_share_name(struct parser *p, const char *v)
 {
     ds_catalog *c = p->cat;
-    if (unique_name(p, c, v, "share", "") < 0)
+    if (unique_name(p, c, v, "share", NULL, NULL) < 0)
         return -1;
     if (grow(p, (void **)&c->shares, &c->share_cap, c->nshares, sizeof *c->shares) < 0)
         return -1;
@@ -457,9 +463,7 @@ static int set_share_id(struct parser *p, const char *v)
 static int set_schema_name(struct parser *p, const char *v)
 {
     ds_share_cfg *s = p->share;
-    char where[320];
-    snprintf(where, sizeof where, " in share '%s'", Q(s->name));
-    if (unique_name(p, s, v, "schema", where) < 0)
+    if (unique_name(p, s, v, "schema", "share", s->name) < 0)
         return -1;
     if (grow(p, (void **)&s->schemas, &s->cap, s->nschemas, sizeof *s->schemas) < 0)
         return -1;
@@ -480,9 +484,7 @@ static int set_schema_name(struct parser *p, const char *v)
 static int set_table_name(struct parser *p, const char *v)
 {
     ds_schema_cfg *sc = p->schema;
-    char where[320];
-    snprintf(where, sizeof where, " in schema '%s'", Q(sc->name));
-    if (unique_name(p, sc, v, "table", where) < 0)
+    if (unique_name(p, sc, v, "table", "schema", sc->name) < 0)
         return -1;
     if (grow(p, (void **)&sc->tables, &sc->cap, sc->ntables, sizeof *sc->tables) < 0)
         return -1;
@@ -529,7 +531,7 @@ static int set_table_history(struct parser *p, const char *v)
 static int set_recipient_name(struct parser *p, const char *v)
 {
     ds_catalog *c = p->cat;
-    if (unique_name(p, &c->recipients, v, "recipient", "") < 0)
+    if (unique_name(p, &c->recipients, v, "recipient", NULL, NULL) < 0)
         return -1;
     if (grow(p, (void **)&c->recipients, &c->recipient_cap, c->nrecipients,
              sizeof *c->recipients) < 0)
