@@ -23,6 +23,8 @@
 
 APACHE_MODDIR=${APACHE_MODDIR:-/usr/lib/apache2/modules}
 APACHE=$(command -v apache2 || command -v httpd)
+ds_setsid=
+! command -v setsid >/dev/null 2>&1 || ds_setsid=setsid
 
 ds_apache_tables() {
     mkdir -p "$STATE/tables" "$STATE/www" "$STATE/run"
@@ -96,7 +98,8 @@ ds_apache_start() {
     ds_apache_write_conf
     SERVER_ERRLOG=$STATE/apache-error.log
     : >"$SERVER_ERRLOG"
-    "$APACHE" -f "$STATE/httpd.conf" -DFOREGROUND </dev/null >>"$SERVER_ERRLOG" 2>&1 &
+    # its own process group: the prefork MPM signals its whole group on stop
+    $ds_setsid "$APACHE" -f "$STATE/httpd.conf" -DFOREGROUND </dev/null >>"$SERVER_ERRLOG" 2>&1 &
     SERVER_PID=$!
 }
 
