@@ -3,7 +3,8 @@
 # Sourced after lib.sh and ds_init, POSIX sh.
 #
 #   ds_apache_tables        $STATE/tables/sample-table: a copy of the sample
-#                           table, its commit times restored
+#                           table, its commit times restored (skips when
+#                           RUN_USER cannot run the binary)
 #   ds_apache_server_conf CONF ENDPOINT
 #                           the server's config: share demo, the sample table
 #                           with history shared, recipient "tester" whose
@@ -27,6 +28,10 @@ ds_setsid=
 ! command -v setsid >/dev/null 2>&1 || ds_setsid=setsid
 
 ds_apache_tables() {
+    # Apache never runs programs as root: as root, its User (RUN_USER) must
+    # be able to run the build's binary
+    ds_run_user_can_exec ||
+        ds_skip_or_fail "$RUN_USER cannot run $DS_FCGI (build tree not readable?)"
     mkdir -p "$STATE/tables" "$STATE/www" "$STATE/run"
     cp -R "$top_srcdir/examples/sample-table" "$STATE/tables/sample-table" ||
         ds_hard_error "cannot copy the sample table"
