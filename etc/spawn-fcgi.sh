@@ -10,7 +10,7 @@
 # ordinary user it runs everything as that user and skips the ownership
 # options (nginx must then run as that user too).  Every setting below can
 # be overridden from the environment, for example
-#   DS_CONF=/etc/delta-sharing.conf DS_CHILDREN=8 etc/spawn-fcgi.sh
+#   DS_CONF=/etc/delta-sharing/delta-sharing.conf DS_CHILDREN=8 etc/spawn-fcgi.sh
 # tests/integration/nginx.test and tools/quickstart.sh run this file.
 #
 # Config changes need a restart: "stop", then start again.  Each process
@@ -19,9 +19,9 @@ set -eu
 
 # The program and its config.  The config holds token hashes and the path of
 # the link key: make both readable by DS_USER only, e.g.
-#   chown root:www-data /usr/local/etc/delta-sharing.conf; chmod 0640 ...
+#   chown root:www-data /usr/local/etc/delta-sharing/delta-sharing.conf; chmod 0640 ...
 : "${DS_FCGI:=/usr/local/sbin/delta-sharing.fcgi}"
-: "${DS_CONF:=/usr/local/etc/delta-sharing.conf}"
+: "${DS_CONF:=/usr/local/etc/delta-sharing/delta-sharing.conf}"
 
 # The socket nginx connects to, and the pid file (one pid a line).  The
 # directory must let the nginx workers reach the socket (search permission).

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #ifndef DS_DEFAULT_CONFIG
-#define DS_DEFAULT_CONFIG "/etc/delta-sharing.conf"
+#define DS_DEFAULT_CONFIG "/etc/delta-sharing/delta-sharing.conf"
 #endif
 
 #define TOKEN_RANDOM_BYTES 32

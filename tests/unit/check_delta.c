@@ -8,6 +8,7 @@
 #include "delta/snapshot_int.h"
 #include "store/store.h"
 #include <check.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -611,8 +612,8 @@ static void expected(const char *key, char *out, size_t n)
 
 static ds_snapshot *load_many(const char *dir)
 {
-    static char u[600];
-    char rp[512];
+    static char u[PATH_MAX + 8];
+    char rp[PATH_MAX]; /* realpath() writes up to PATH_MAX: _FORTIFY_SOURCE aborts on less */
     ck_assert_ptr_nonnull(realpath(dir, rp));
     snprintf(u, sizeof u, "file://%s", rp);
     static ds_store st;
