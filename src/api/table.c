@@ -1155,6 +1155,16 @@ static const char *page_binding(table_ctx *tc, const query *q, int fmt, int id_f
                            tc->fqn, tc->t.location, hex);
 }
 
+struct query_bind {
+    table_ctx *tc;
+    const query *q;
+};
+static const char *query_bind_for(void *ctx, int fmt, int id_fmt)
+{
+    struct query_bind *qb = ctx;
+    return page_binding(qb->tc, qb->q, fmt, id_fmt);
+}
+
 static const char *refresh_binding(table_ctx *tc)
 {
     return ds_arena_printf(tc->req->arena, "refresh\n%s\n%s\n%s",
@@ -1173,6 +1183,77 @@ static ds_status end_stream_line(emit *e, const char *next, const char *refresh,
         rc |= ds_json_kv_i64(b, &first, "minUrlExpirationTimestamp", e->min_expiry);
     rc |= ds_buf_puts(b, "}}");
     return rc ? ds_error_set(err, DS_ERR_NOMEM, NULL) : ds_ndjson_end(e->w, err);
+}
+
+/* ---- shared by snapshot and change answers --------------------------------- */
+
+/* Sets up the file-line writer for format fmt; paging from max_files
+ * (when has_max_files) and the hints.  The caller sets the rest. */
+static ds_status emit_start(emit *e, table_ctx *tc, ds_ndjson *w, const caps *c, int fmt,
+                            int has_max_files, int64_t max_files, const char *hints,
+                            size_t hints_len, const ds_metadata *md, ds_error *err)
+{
+    ds_request *req = tc->req;
+    e->tc = tc;
+    e->w = w;
+    e->c = c;
+    e->fmt = fmt;
+    e->id_fmt = c->id_hash ? c->id_hash : fmt;
+    e->version_field = -1;
+    e->min_expiry = -1;
+    e->ttl_s = req->srv->cat->url_ttl;
+    e->owner.recipient = ds_recipient_name(req->recipient);
+    e->owner.share = tc->t.share;
+    e->owner.schema = tc->t.schema;
+    e->owner.table = tc->t.name;
+    e->page_size = has_max_files ? (max_files > MAX_FILES_LIMIT ? MAX_FILES_LIMIT : max_files) : 0;
+    if (e->id_fmt == FMT_PARQUET) {
+        e->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+        e->mdctx = EVP_MD_CTX_new();
+    }
+    if (!(e->scratch = ds_arena_new(0)))
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    if (hints) {
+        const char *why = NULL;
+        e->pred = ds_pred_parse(req->arena, hints, hints_len, md, &why);
+    }
+    return DS_OK;
+}
+
+static void emit_free(emit *e)
+{
+    ds_buf_free(&e->url);
+    ds_arena_free(e->scratch);
+    EVP_MD_CTX_free(e->mdctx);
+    EVP_MD_free(e->md5);
+}
+
+/* A page token's binding covers the response format, which is known only
+ * once the snapshot is loaded: each format's binding is tried.  Returns the
+ * FMT_* the token was made for (with *pt and *bind set), or 0 with err
+ * set. */
+typedef const char *(*binding_fn)(void *ctx, int fmt, int id_fmt);
+static int find_page_token(const ds_catalog *cat, const caps *c, const char *token,
+                           binding_fn bind_for, void *ctx, ds_qtoken *pt, const char **bind,
+                           ds_error *err)
+{
+    for (int f = FMT_PARQUET; f <= FMT_DELTA; f++) {
+        const char *b = bind_for(ctx, f, c->id_hash ? c->id_hash : f);
+        int k = b ? ds_qtoken_check(cat, DS_QTOKEN_PAGE, b, token, pt) : -1;
+        if (k == -2) {
+            ds_error_set(err, DS_ERR_INVALID_PARAM,
+                         "The page token has expired. Please restart the query.");
+            return 0;
+        }
+        if (k == 0) {
+            *bind = b;
+            return f;
+        }
+    }
+    ds_error_set(err, DS_ERR_INVALID_PARAM,
+                 "The page token is not valid for this query (it belongs to another table or "
+                 "the query parameters changed).");
+    return 0;
 }
 
 /* ---- change answers: queries with startingVersion, and /changes ------------ */
@@ -1212,6 +1293,16 @@ static const char *range_binding(table_ctx *tc, const range_req *r, int fmt, int
                            ds_recipient_name(tc->req->recipient), tc->fqn, tc->t.location, hex);
 }
 
+struct range_bind {
+    table_ctx *tc;
+    const range_req *r;
+};
+static const char *range_bind_for(void *ctx, int fmt, int id_fmt)
+{
+    struct range_bind *rb = ctx;
+    return range_binding(rb->tc, rb->r, fmt, id_fmt);
+}
+
 /* Streams a change answer: protocol and metaData, then per version of
  * [start, end] the lines on_change writes, then an endStreamAction when
  * paginating or asked for.  Delta-Table-Version is the start version. */
@@ -1231,25 +1322,10 @@ static ds_status serve_range(ds_request *req, table_ctx *tc, const caps *c, rang
     if (ds_signer_for(cat, tc->t.location, &tc->signer, err) != DS_OK)
         goto out;
     if (r->page_token) {
-        for (int f = FMT_PARQUET; f <= FMT_DELTA && !have_page; f++) {
-            const char *b = range_binding(tc, r, f, c->id_hash ? c->id_hash : f);
-            int k = b ? ds_qtoken_check(cat, DS_QTOKEN_PAGE, b, r->page_token, &pt) : -1;
-            if (k == -2) {
-                ds_error_set(err, DS_ERR_INVALID_PARAM,
-                             "The page token has expired. Please restart the query.");
-                goto out;
-            }
-            if (k == 0) {
-                have_page = f;
-                pbind = b;
-            }
-        }
-        if (!have_page) {
-            ds_error_set(err, DS_ERR_INVALID_PARAM,
-                         "The page token is not valid for this query (it belongs to another "
-                         "table or the query parameters changed).");
+        struct range_bind rb = {tc, r};
+        if (!(have_page = find_page_token(cat, c, r->page_token, range_bind_for, &rb, &pt,
+                                          &pbind, err)))
             goto out;
-        }
         /* the first page's range, whatever the table did since */
         r->start = pt.cp_version;
         r->end = pt.version;
@@ -1267,39 +1343,14 @@ static ds_status serve_range(ds_request *req, table_ctx *tc, const caps *c, rang
                      "changed).");
         goto out;
     }
-    e.tc = tc;
-    e.w = &w;
-    e.c = c;
-    e.fmt = fmt;
-    e.id_fmt = c->id_hash ? c->id_hash : fmt;
+    if (emit_start(&e, tc, &w, c, fmt, r->has_max_files, r->max_files, r->json_hints,
+                   r->json_hints_len, ds_snapshot_metadata(start), err) != DS_OK)
+        goto out;
     e.range = 1;
     e.hist_metadata = r->hist_metadata;
     e.hist_protocol = r->hist_protocol && fmt == FMT_DELTA;
-    e.version_field = -1;
-    e.min_expiry = -1;
-    e.ttl_s = cat->url_ttl;
-    e.owner.recipient = ds_recipient_name(req->recipient);
-    e.owner.share = tc->t.share;
-    e.owner.schema = tc->t.schema;
-    e.owner.table = tc->t.name;
-    e.page_size = r->has_max_files
-                      ? (r->max_files > MAX_FILES_LIMIT ? MAX_FILES_LIMIT : r->max_files)
-                      : 0;
     if (have_page)
         e.skip = pt.offset;
-    if (e.id_fmt == FMT_PARQUET) {
-        e.md5 = EVP_MD_fetch(NULL, "MD5", NULL);
-        e.mdctx = EVP_MD_CTX_new();
-    }
-    if (!(e.scratch = ds_arena_new(0))) {
-        ds_error_set(err, DS_ERR_NOMEM, NULL);
-        goto out;
-    }
-    if (r->json_hints) {
-        const char *why = NULL;
-        e.pred = ds_pred_parse(req->arena, r->json_hints, r->json_hints_len,
-                               ds_snapshot_metadata(start), &why);
-    }
     int end_stream = r->has_max_files || c->end_stream;
     int64_t head_version = ds_snapshot_version(head);
     if (set_format_headers(&w, c, fmt, c->end_stream, r->start, err) != DS_OK ||
@@ -1336,10 +1387,7 @@ out:
     if (err->status != DS_OK)
         ds_ndjson_fail(&w, err);
     ds_ndjson_free(&w);
-    ds_buf_free(&e.url);
-    ds_arena_free(e.scratch);
-    EVP_MD_CTX_free(e.mdctx);
-    EVP_MD_free(e.md5);
+    emit_free(&e);
     ds_snapshot_free(start);
     return err->status;
 }
@@ -1565,26 +1613,10 @@ ds_status ds_api_table_query(ds_request *req, ds_error *err)
      * format is part of its binding but is only known once the snapshot
      * is loaded: try both, then check the one found against the choice. */
     if (q.page_token) {
-        for (int f = FMT_PARQUET; f <= FMT_DELTA && !have_page; f++) {
-            int idf = c.id_hash ? c.id_hash : f;
-            const char *b = page_binding(&tc, &q, f, idf);
-            int r = b ? ds_qtoken_check(cat, DS_QTOKEN_PAGE, b, q.page_token, &pt) : -1;
-            if (r == -2) {
-                ds_error_set(err, DS_ERR_INVALID_PARAM,
-                             "The page token has expired. Please restart the query.");
-                goto out;
-            }
-            if (r == 0) {
-                have_page = f;
-                pbind = b;
-            }
-        }
-        if (!have_page) {
-            ds_error_set(err, DS_ERR_INVALID_PARAM,
-                         "The page token is not valid for this query (it belongs to another "
-                         "table or the query parameters changed).");
+        struct query_bind qb = {&tc, &q};
+        if (!(have_page = find_page_token(cat, &c, q.page_token, query_bind_for, &qb, &pt,
+                                          &pbind, err)))
             goto out;
-        }
         at.kind = DS_AT_VERSION;
         at.value = pt.version;
     }
@@ -1607,37 +1639,15 @@ ds_status ds_api_table_query(ds_request *req, ds_error *err)
         goto out;
     }
 
-    e.tc = &tc;
-    e.w = &w;
-    e.c = &c;
-    e.fmt = fmt;
-    e.id_fmt = c.id_hash ? c.id_hash : fmt;
+    if (emit_start(&e, &tc, &w, &c, fmt, q.has_max_files, q.max_files, q.json_hints,
+                   q.json_hints_len, ds_snapshot_metadata(s), err) != DS_OK)
+        goto out;
     e.version_field = q.has_version || q.has_timestamp ? version : -1;
-    e.min_expiry = -1;
-    e.ttl_s = cat->url_ttl;
-    e.owner.recipient = ds_recipient_name(req->recipient);
-    e.owner.share = tc.t.share;
-    e.owner.schema = tc.t.schema;
-    e.owner.table = tc.t.name;
     e.has_limit = q.has_limit;
     e.limit = q.limit;
-    e.page_size = q.has_max_files ? (q.max_files > MAX_FILES_LIMIT ? MAX_FILES_LIMIT : q.max_files) : 0;
     if (have_page) {
         e.skip = pt.offset;
         e.rows = pt.rows;
-    }
-    if (e.id_fmt == FMT_PARQUET) {
-        e.md5 = EVP_MD_fetch(NULL, "MD5", NULL);
-        e.mdctx = EVP_MD_CTX_new();
-    }
-    if (!(e.scratch = ds_arena_new(0))) {
-        ds_error_set(err, DS_ERR_NOMEM, NULL);
-        goto out;
-    }
-    if (q.json_hints) {
-        const char *why = NULL;
-        e.pred = ds_pred_parse(req->arena, q.json_hints, q.json_hints_len,
-                               ds_snapshot_metadata(s), &why);
     }
     int end_stream = q.has_max_files || q.include_refresh || have_refresh ||
                      (have_page && (pt.flags & DS_QTOKEN_WITH_REFRESH)) || c.end_stream;
@@ -1688,10 +1698,7 @@ out:
     if (err->status != DS_OK)
         ds_ndjson_fail(&w, err);
     ds_ndjson_free(&w);
-    ds_buf_free(&e.url);
-    ds_arena_free(e.scratch);
-    EVP_MD_CTX_free(e.mdctx);
-    EVP_MD_free(e.md5);
+    emit_free(&e);
     ds_snapshot_free(s);
     json_object_put(body);
     return err->status;
