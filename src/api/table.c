@@ -1026,6 +1026,20 @@ static int on_file(void *ctx, const ds_file *f, ds_error *err)
     return 0;
 }
 
+/* A path below the table: no empty, "." or ".." segment, not absolute. */
+static int relative_path_ok(const char *p)
+{
+    for (;;) {
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return 0;
+        if (!e)
+            return 1;
+        p = e + 1;
+    }
+}
+
 /* A remove written without its size (older writers): the size clients
  * need to read the file comes from storage. */
 static ds_status removed_size(emit *e, const ds_file *f, int64_t version, int64_t *size,
@@ -1041,8 +1055,7 @@ static ds_status removed_size(emit *e, const ds_file *f, int64_t version, int64_
     if (strstr(path, "://")) {
         url = path; /* an absolute URI names the object itself */
     } else {
-        if (ds_pct_decode(path, n, dec, 0) < 0 || strstr(dec, "/../") ||
-            strncmp(dec, "../", 3) == 0 || dec[0] == '/') {
+        if (ds_pct_decode(path, n, dec, 0) < 0 || !relative_path_ok(dec)) {
             ds_log_corrupt(err, "a file path that leaves the table: %.300s", path);
             return err->status;
         }
