@@ -1,6 +1,7 @@
 #!/bin/sh
 # etc/spawn-fcgi.sh - start (or stop) delta-sharing.fcgi under spawn-fcgi,
-# on the unix socket that etc/nginx/delta-sharing.conf passes requests to.
+# on the unix socket that etc/nginx/delta-sharing.conf passes requests to
+# (and etc/lighttpd/delta-sharing.conf in its form (a)).
 #
 #   etc/spawn-fcgi.sh          start DS_CHILDREN processes; returns once they run
 #   etc/spawn-fcgi.sh stop     SIGTERM each process in the pid file and wait
@@ -11,7 +12,8 @@
 # options (nginx must then run as that user too).  Every setting below can
 # be overridden from the environment, for example
 #   DS_CONF=/etc/delta-sharing/delta-sharing.conf DS_CHILDREN=8 etc/spawn-fcgi.sh
-# tests/integration/nginx.test and tools/quickstart.sh run this file.
+# tests/integration/nginx.test, lighttpd.test and tools/quickstart.sh run
+# this file.
 #
 # Config changes need a restart: "stop", then start again.  Each process
 # finishes the request it is serving before it exits on SIGTERM.
