@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PKGS="build-essential autoconf automake libtool pkg-config libfcgi-dev libjson-c-dev
 libcurl4-openssl-dev libsodium-dev libssl-dev zlib1g-dev libzstd-dev libsnappy-dev check nginx
-spawn-fcgi curl python3"
+spawn-fcgi curl python3 systemd"
 
 missing=""
 for p in $PKGS; do
