@@ -19,6 +19,7 @@ etc/systemd/delta-sharing@.service, reading them as written:
 usage: sd-activate.py --socket-unit FILE --service-unit FILE --dir DIR
                       --exec PROGRAM [--map OLD=NEW ...]
                       [--user U --group G] [--socket-user U --socket-group G]
+       sd-activate.py --reap STATUS-FILE -- COMMAND [ARG...]
 
 --map replaces a path of the units (the socket's, the config's) by one in
 the test's temp dir; each OLD must occur in the units, so a sample that
@@ -43,6 +44,12 @@ line written to the FIFO DIR/sd.reply:
 The worker's stderr (the request log) goes to DIR/ds.log and its stdout to
 DIR/stdout.log: the journal, under systemd.  DIR/sd.ready appears, holding
 the socket's path, once the socket listens and commands are taken.
+
+--reap runs COMMAND as a child subreaper (as a service manager runs a
+forking start command such as spawn-fcgi): every process COMMAND leaves
+behind becomes this one's child, is reaped as soon as it ends, and a line
+"PID exited N" or "PID killed SIGNAL" goes to STATUS-FILE; it returns when
+no process is left.
 """
 
 import argparse
@@ -193,10 +200,7 @@ class Manager:
             if pid == 0:
                 return
             self.running.discard(pid)
-            if os.WIFSIGNALED(status):
-                self.ended[pid] = "killed %s" % signal.Signals(os.WTERMSIG(status)).name
-            else:
-                self.ended[pid] = "exited %d" % os.WEXITSTATUS(status)
+            self.ended[pid] = describe(status)
 
     def listen(self):
         d = os.path.dirname(self.path)
@@ -298,9 +302,7 @@ class Manager:
         signal.signal(signal.SIGCHLD, self.reap)
         # like systemd, adopt what a worker leaves behind: a process it
         # forked and abandoned would show up in "children" (and be reaped)
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-            die("prctl(PR_SET_CHILD_SUBREAPER): %s" % os.strerror(ctypes.get_errno()))
+        set_subreaper()
         self.listen()
         with open(os.path.join(self.dir, "sd.ready.tmp"), "w", encoding="utf-8") as f:
             f.write(self.path + "\n")
@@ -318,7 +320,43 @@ class Manager:
                 return
 
 
+def set_subreaper():
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        die("prctl(PR_SET_CHILD_SUBREAPER): %s" % os.strerror(ctypes.get_errno()))
+
+
+def describe(status):
+    if os.WIFSIGNALED(status):
+        return "killed %s" % signal.Signals(os.WTERMSIG(status)).name
+    return "exited %d" % os.WEXITSTATUS(status)
+
+
+def reap_for(status_file, argv):
+    """--reap: run argv as a child subreaper, as a service manager does for
+    a forking starter (spawn-fcgi): the processes it leaves behind become
+    ours; each is reaped as it ends and a line "PID exited N" or "PID killed
+    SIGNAL" is appended to status_file.  Returns once nothing is left."""
+    set_subreaper()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.execvp(argv[0], argv)
+        except OSError as e:
+            os.write(2, ("sd-activate: cannot run %s: %s\n" % (argv[0], e)).encode())
+        os._exit(127)
+    while True:
+        try:
+            done, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return 0
+        with open(status_file, "a", encoding="utf-8") as f:
+            f.write("%d %s\n" % (done, describe(status)))
+
+
 def main():
+    if len(sys.argv) > 3 and sys.argv[1] == "--reap" and sys.argv[3] == "--":
+        sys.exit(reap_for(sys.argv[2], sys.argv[4:]))
     ap = argparse.ArgumentParser(description="systemd socket activation, simulated")
     ap.add_argument("--socket-unit", required=True)
     ap.add_argument("--service-unit", required=True)
