@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PKGS="build-essential autoconf automake libtool pkg-config libfcgi-dev libjson-c-dev
 libcurl4-openssl-dev libsodium-dev libssl-dev zlib1g-dev libzstd-dev libsnappy-dev check nginx
-lighttpd spawn-fcgi curl python3 apache2 libapache2-mod-fcgid"
+lighttpd spawn-fcgi curl python3 apache2 libapache2-mod-fcgid systemd"
 
 missing=""
 for p in $PKGS; do
