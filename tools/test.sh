@@ -23,6 +23,6 @@ if [ -n "$missing" ]; then
 fi
 
 autoreconf -fi
-./configure --enable-werror "$@"
+./configure --enable-werror --enable-static-cgi "$@"
 make -j"$(nproc)"
 make -j"$(nproc)" check || { cat tests/*.log tests/*/*.log 2>/dev/null | tail -n 200; exit 1; }

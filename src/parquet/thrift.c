@@ -205,7 +205,7 @@ int ds_pq_tr_list(ds_pq_tr *t, int *etype, uint32_t *n)
 
 int ds_pq_tr_bool_elem(ds_pq_tr *t, int *b)
 {
-    int8_t v;
+    int8_t v = 0; /* set on success; some gcc -O2 builds cannot tell */
     if (ds_pq_tr_byte(t, &v) < 0)
         return -1;
     *b = v == DS_TT_TRUE;
