@@ -385,6 +385,17 @@ struct snap_out {
     int64_t total;
 };
 
+/* "path":...,"size":...,"partitionValues":{...},"deletionVector":... of a
+ * file action, for the JSON output of snapshot and changes. */
+static int put_file_fields(ds_buf *b, const ds_file *f)
+{
+    return ds_buf_puts(b, "\"path\":") | ds_json_str(b, f->path) |
+           ds_buf_printf(b, ",\"size\":%lld", (long long)f->size) |
+           ds_buf_puts(b, ",\"partitionValues\":") | ds_pv_json(b, f->pvs, f->npv) |
+           ds_buf_puts(b, ",\"deletionVector\":") |
+           (f->dv_id ? ds_json_str(b, f->dv_id) : ds_buf_puts(b, "null"));
+}
+
 static int print_file(void *ctx, const ds_file *f, ds_error *err)
 {
     struct snap_out *o = ctx;
@@ -398,11 +409,7 @@ static int print_file(void *ctx, const ds_file *f, ds_error *err)
         return 0;
     }
     ds_buf *b = o->b;
-    int rc = (o->first ? 0 : ds_buf_putc(b, ',')) | ds_buf_puts(b, "{\"path\":") |
-             ds_json_str(b, f->path) | ds_buf_printf(b, ",\"size\":%lld", (long long)f->size) |
-             ds_buf_puts(b, ",\"partitionValues\":") | ds_pv_json(b, f->pvs, f->npv) |
-             ds_buf_puts(b, ",\"deletionVector\":") |
-             (f->dv_id ? ds_json_str(b, f->dv_id) : ds_buf_puts(b, "null")) |
+    int rc = (o->first ? 0 : ds_buf_putc(b, ',')) | ds_buf_putc(b, '{') | put_file_fields(b, f) |
              ds_buf_puts(b, ",\"stats\":") |
              (f->stats ? ds_json_str(b, f->stats) : ds_buf_puts(b, "null")) | ds_buf_putc(b, '}');
     o->first = 0;
@@ -627,12 +634,7 @@ static int print_change(void *ctx, const ds_change *c, ds_error *err)
     int rc = ds_buf_printf(&b, "%s{\"version\":%lld,\"timestamp_ms\":%lld,\"type\":\"%s\"",
                            o->first ? "" : ",", (long long)c->version,
                            (long long)c->timestamp_ms, kinds[f->kind]) |
-             ds_buf_puts(&b, ",\"path\":") | ds_json_str(&b, f->path) |
-             ds_buf_printf(&b, ",\"size\":%lld", (long long)f->size) |
-             ds_buf_puts(&b, ",\"partitionValues\":") | ds_pv_json(&b, f->pvs, f->npv) |
-             ds_buf_puts(&b, ",\"deletionVector\":") |
-             (f->dv_id ? ds_json_str(&b, f->dv_id) : ds_buf_puts(&b, "null")) |
-             ds_buf_putc(&b, '}');
+             ds_buf_putc(&b, ',') | put_file_fields(&b, f) | ds_buf_putc(&b, '}');
     if (rc) {
         ds_buf_free(&b);
         ds_error_set(err, DS_ERR_NOMEM, NULL);
@@ -663,13 +665,13 @@ static int cmd_changes(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    int64_t start = 0, end = -1, t;
+    int64_t start = 0, end = -1, st_ms = 0, et_ms = 0;
     if ((sv && ds_parse_i64(sv, 0, INT64_MAX, &start) < 0) ||
         (ev && ds_parse_i64(ev, 0, INT64_MAX, &end) < 0)) {
         fprintf(stderr, "delta-sharing-admin: versions are non-negative integers\n");
         return 2;
     }
-    if ((st && ds_time_parse(st, &t) < 0) || (et && ds_time_parse(et, &t) < 0)) {
+    if ((st && ds_time_parse(st, &st_ms) < 0) || (et && ds_time_parse(et, &et_ms) < 0)) {
         fprintf(stderr, "delta-sharing-admin: timestamps are ISO 8601 "
                         "(e.g. 2024-01-01T00:00:00Z)\n");
         return 2;
@@ -684,16 +686,9 @@ static int cmd_changes(int argc, char **argv)
     if (!url || ds_store_for(url, &store, &err) != DS_OK ||
         ds_history_open(&store, url, &h, &err) != DS_OK)
         goto fail;
-    if (st) {
-        ds_time_parse(st, &t);
-        if (ds_history_version_at(h, t, DS_TS_STARTING, &start, &err) != DS_OK)
-            goto fail;
-    }
-    if (et) {
-        ds_time_parse(et, &t);
-        if (ds_history_version_at(h, t, DS_TS_ENDING, &end, &err) != DS_OK)
-            goto fail;
-    }
+    if ((st && ds_history_version_at(h, st_ms, DS_TS_STARTING, &start, &err) != DS_OK) ||
+        (et && ds_history_version_at(h, et_ms, DS_TS_ENDING, &end, &err) != DS_OK))
+        goto fail;
     if (!ev && !et)
         end = ds_history_latest_version(h);
     if (end < start) {
