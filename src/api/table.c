@@ -1026,45 +1026,39 @@ static int on_file(void *ctx, const ds_file *f, ds_error *err)
     return 0;
 }
 
-/* A path below the table: no empty, "." or ".." segment, not absolute. */
-static int relative_path_ok(const char *p)
-{
-    for (;;) {
-        const char *e = strchr(p, '/');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-            return 0;
-        if (!e)
-            return 1;
-        p = e + 1;
-    }
-}
-
 /* A remove written without its size (older writers): the size clients
  * need to read the file comes from storage. */
 static ds_status removed_size(emit *e, const ds_file *f, int64_t version, int64_t *size,
                               ds_error *err)
 {
+    /* the object below the table, resolved as the signer resolves it: an
+     * absolute URI must lie under the table's location */
     const char *path = f->path;
     const char *loc = e->tc->t.location;
-    size_t n = strlen(path);
+    size_t n = strlen(path), ll = strlen(loc);
+    while (ll && loc[ll - 1] == '/')
+        ll--;
     char *dec = ds_arena_alloc(e->scratch, n + 1);
     if (!dec)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
-    const char *url;
-    if (strstr(path, "://")) {
-        url = path; /* an absolute URI names the object itself */
-    } else {
-        if (ds_pct_decode(path, n, dec, 0) < 0 || !relative_path_ok(dec)) {
-            ds_log_corrupt(err, "a file path that leaves the table: %.300s", path);
-            return err->status;
-        }
-        size_t ll = strlen(loc);
-        url = ds_arena_printf(e->scratch, "%.*s/%s", (int)(ll && loc[ll - 1] == '/' ? ll - 1 : ll),
-                              loc, dec);
-        if (!url)
-            return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    if (ds_pct_decode(path, n, dec, 0) < 0) {
+        ds_log_corrupt(err, "a file path with a malformed percent-encoding: %.300s", path);
+        return err->status;
     }
+    const char *rel = dec;
+    if (strstr(path, "://")) {
+        if (strncmp(dec, loc, ll) != 0 || dec[ll] != '/')
+            return ds_error_set(err, DS_ERR_UNSUPPORTED, "This table refers to files outside "
+                                                         "its location and cannot be shared.");
+        rel = dec + ll + 1;
+    }
+    if (!ds_relpath_ok(rel)) {
+        ds_log_corrupt(err, "a file path that leaves the table: %.300s", path);
+        return err->status;
+    }
+    const char *url = ds_arena_printf(e->scratch, "%.*s/%s", (int)ll, loc, rel);
+    if (!url)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
     ds_store_entry st;
     ds_error e2;
     ds_error_clear(&e2);

@@ -53,24 +53,6 @@ static void derive_keys(const ds_catalog *cat, struct link_keys *k)
 
 /* ---- paths ------------------------------------------------------------- */
 
-/* 0 when p (decoded, NUL-terminated) is a clean relative path: not empty,
- * no leading or trailing '/', no empty, "." or ".." segment. */
-static int relpath_ok(const char *p)
-{
-    if (!*p)
-        return -1;
-    const char *s = p;
-    for (;;) {
-        const char *e = strchr(s, '/');
-        size_t n = e ? (size_t)(e - s) : strlen(s);
-        if (n == 0 || (n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-            return -1;
-        if (!e)
-            return 0;
-        s = e + 1;
-    }
-}
-
 /* A URI scheme ("file:", "s3:") at the start of p. */
 static int has_scheme(const char *p)
 {
@@ -156,7 +138,7 @@ static ds_status object_relpath(const char *dir, size_t dlen, const char *path, 
         ds_log_corrupt(err, "a file path with a malformed percent-encoding: %.300s", path);
         return err->status;
     }
-    if (relpath_ok(out) < 0) {
+    if (!ds_relpath_ok(out)) {
         ds_log_corrupt(err, "a file path with an empty, '.' or '..' segment: %.300s", path);
         return err->status;
     }
@@ -367,7 +349,7 @@ static ds_status local_presign(void *ctx, const char *root, const char *path, in
     char relbuf[PLAIN_MAX + 1];
     const char *rel = relbuf;
     if (plain && raw_len > 0 && raw_len <= PLAIN_MAX) {
-        if (relpath_ok(path) < 0) {
+        if (!ds_relpath_ok(path)) {
             ds_log_corrupt(err, "a file path with an empty, '.' or '..' segment: %.300s", path);
             return err->status;
         }
@@ -471,7 +453,7 @@ ds_status ds_local_link_open(const ds_catalog *cat, ds_arena *a, const char *tok
         return deny(err, "token length out of range");
     if (strlen(sig) != SIG_CHARS)
         return deny(err, "signature of the wrong length");
-    if (relpath_ok(path) < 0)
+    if (!ds_relpath_ok(path))
         return deny(err, "the object path has an empty, '.' or '..' segment");
     unsigned char raw[RAW_MAX + 3], sb[SIG_BYTES + 2];
     size_t rawlen = 0, sblen = 0;

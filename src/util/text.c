@@ -73,6 +73,21 @@ int ds_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
     return 0;
 }
 
+int ds_relpath_ok(const char *p)
+{
+    if (!*p)
+        return 0;
+    for (;;) {
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+            return 0;
+        if (!e)
+            return 1;
+        p = e + 1;
+    }
+}
+
 int ds_name_valid(const char *s, int no_dot)
 {
     size_t n = 0;

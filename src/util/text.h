@@ -16,6 +16,9 @@ int ds_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Delta Sharing names: 1..255 bytes, none of space, '/', 0x00-0x1F, 0x7F;
  * with no_dot also no '.' (schemas and tables). */
 int ds_name_valid(const char *s, int no_dot);
+/* 1 when p (decoded) is a clean relative path: not empty, no leading or
+ * trailing '/', no empty, "." or ".." segment; else 0. */
+int ds_relpath_ok(const char *p);
 
 int ds_strcaseeq(const char *a, const char *b);
 
