@@ -1337,10 +1337,16 @@ static ds_status serve_range(ds_request *req, table_ctx *tc, const caps *c, rang
         r->start = pt.cp_version;
         r->end = pt.version;
     }
-    ds_at at = {DS_AT_VERSION, r->start, 0, 1};
-    if (ds_snapshot_load(&tc->store, tc->t.location, &at, &start, err) != DS_OK)
-        goto out;
-    const ds_snapshot *head = r->head_at_start ? start : ds_history_latest(h);
+    /* the start's protocol and metadata: the history already holds the
+     * latest version's (a streaming reader usually starts there) */
+    const ds_snapshot *first = ds_history_latest(h);
+    if (r->start != ds_history_latest_version(h)) {
+        ds_at at = {DS_AT_VERSION, r->start, 0, 1};
+        if (ds_snapshot_load(&tc->store, tc->t.location, &at, &start, err) != DS_OK)
+            goto out;
+        first = start;
+    }
+    const ds_snapshot *head = r->head_at_start ? first : ds_history_latest(h);
     int fmt = 0;
     if (choose_format(req, c, head, &fmt, err) != DS_OK)
         goto out;
@@ -1351,7 +1357,7 @@ static ds_status serve_range(ds_request *req, table_ctx *tc, const caps *c, rang
         goto out;
     }
     if (emit_start(&e, tc, &w, c, fmt, r->has_max_files, r->max_files, r->json_hints,
-                   r->json_hints_len, ds_snapshot_metadata(start), err) != DS_OK)
+                   r->json_hints_len, ds_snapshot_metadata(first), err) != DS_OK)
         goto out;
     e.range = 1;
     e.hist_metadata = r->hist_metadata;
@@ -1364,7 +1370,7 @@ static ds_status serve_range(ds_request *req, table_ctx *tc, const caps *c, rang
         head_lines(&w, tc, head, fmt, r->head_md_version >= 0 ? r->head_md_version : head_version,
                    e.hist_protocol ? head_version : -1, err) != DS_OK)
         goto out;
-    if (ds_history_changes(h, start, r->end, r->mode, on_change, &e, err) != DS_OK)
+    if (ds_history_changes(h, first, r->end, r->mode, on_change, &e, err) != DS_OK)
         goto out;
     if (end_stream) {
         char next[DS_QTOKEN_MAX];
