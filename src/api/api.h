@@ -47,7 +47,8 @@ typedef struct ds_qtoken {
     int64_t expires_ms;
     int64_t cp_version; /* checkpoint the file order came from (pages) */
     uint64_t offset;    /* files of the filtered stream already sent (pages) */
-    int64_t rows;       /* numRecords already sent, for limitHint (pages) */
+    int64_t rows;       /* snapshot pages: numRecords already sent, for limitHint;
+                           change pages: the version the head lines came from */
     uint32_t flags;
 } ds_qtoken;
 #define DS_QTOKEN_MAX 128

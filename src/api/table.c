@@ -1270,8 +1270,7 @@ typedef struct range_req {
     const char *what;         /* "query" or "changes": part of the page binding */
     int64_t start, end;       /* resolved versions (a page token pins its own) */
     int hist_metadata, hist_protocol;
-    int head_at_start;        /* head metaData from the start version, else the latest */
-    int64_t head_md_version;  /* version field of the head metaData line */
+    int head_at_start;        /* head lines from the start version, else the latest */
     int has_max_files;
     int64_t max_files;
     const char *page_token;
@@ -1317,7 +1316,7 @@ static ds_status serve_range(ds_request *req, table_ctx *tc, const caps *c, rang
                              ds_history *h, ds_error *err)
 {
     const ds_catalog *cat = req->srv->cat;
-    ds_snapshot *start = NULL;
+    ds_snapshot *start = NULL, *pinned = NULL;
     ds_ndjson w;
     emit e;
     memset(&e, 0, sizeof e);
@@ -1346,7 +1345,15 @@ static ds_status serve_range(ds_request *req, table_ctx *tc, const caps *c, rang
             goto out;
         first = start;
     }
+    /* the head lines come from the start or the latest version; later
+     * pages repeat the first page's, even when the table moved on */
     const ds_snapshot *head = r->head_at_start ? first : ds_history_latest(h);
+    if (have_page && !r->head_at_start && pt.rows != ds_snapshot_version(head)) {
+        ds_at hat = {DS_AT_VERSION, pt.rows, 0, 1};
+        if (ds_snapshot_load(&tc->store, tc->t.location, &hat, &pinned, err) != DS_OK)
+            goto out;
+        head = pinned;
+    }
     int fmt = 0;
     if (choose_format(req, c, head, &fmt, err) != DS_OK)
         goto out;
@@ -1367,8 +1374,8 @@ static ds_status serve_range(ds_request *req, table_ctx *tc, const caps *c, rang
     int end_stream = r->has_max_files || c->end_stream;
     int64_t head_version = ds_snapshot_version(head);
     if (set_format_headers(&w, c, fmt, c->end_stream, r->start, err) != DS_OK ||
-        head_lines(&w, tc, head, fmt, r->head_md_version >= 0 ? r->head_md_version : head_version,
-                   e.hist_protocol ? head_version : -1, err) != DS_OK)
+        head_lines(&w, tc, head, fmt, head_version, e.hist_protocol ? head_version : -1,
+                   err) != DS_OK)
         goto out;
     if (ds_history_changes(h, first, r->end, r->mode, on_change, &e, err) != DS_OK)
         goto out;
@@ -1385,6 +1392,7 @@ static ds_status serve_range(ds_request *req, table_ctx *tc, const caps *c, rang
             t.cp_version = r->start;
             t.expires_ms = have_page ? pt.expires_ms : ds_now_ms() + PAGE_TOKEN_TTL_MS;
             t.offset = e.skip + e.sent;
+            t.rows = head_version; /* change pages: the head lines' version */
             ds_qtoken_make(cat, DS_QTOKEN_PAGE, pbind, &t, next);
             np = next;
         }
@@ -1401,6 +1409,7 @@ out:
         ds_ndjson_fail(&w, err);
     ds_ndjson_free(&w);
     emit_free(&e);
+    ds_snapshot_free(pinned);
     ds_snapshot_free(start);
     return err->status;
 }
@@ -1423,7 +1432,6 @@ static ds_status query_range(ds_request *req, table_ctx *tc, const caps *c, cons
     r.hist_metadata = 1;
     r.hist_protocol = q->hist_protocol;
     r.head_at_start = 1;
-    r.head_md_version = q->starting_version;
     r.has_max_files = q->has_max_files;
     r.max_files = q->max_files;
     r.page_token = q->page_token;
@@ -1559,7 +1567,6 @@ ds_status ds_api_table_changes(ds_request *req, ds_error *err)
     r.start = start;
     r.end = end;
     r.head_at_start = r.hist_metadata;
-    r.head_md_version = r.hist_metadata ? start : latest;
     serve_range(req, &tc, &c, &r, h, err);
 out:
     ds_history_free(h);
