@@ -363,6 +363,27 @@ static int parse_protocol(js_span v, ds_arena *a, ds_protocol *p, ds_error *err)
     return 0;
 }
 
+int ds_line_file_kind(const char *p, const char *end, const char **after)
+{
+    p = ds_js_skip_ws(p, end);
+    if (p >= end || *p++ != '{')
+        return 0;
+    p = ds_js_skip_ws(p, end);
+    static const struct {
+        const char *key;
+        size_t n;
+        int kind;
+    } keys[] = {{"\"add\"", 5, DS_ACT_ADD}, {"\"remove\"", 8, DS_ACT_REMOVE},
+                {"\"cdc\"", 5, DS_ACT_CDC}};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if ((size_t)(end - p) > keys[i].n && memcmp(p, keys[i].key, keys[i].n) == 0) {
+            if (after)
+                *after = p + keys[i].n;
+            return keys[i].kind;
+        }
+    return 0;
+}
+
 int ds_parse_action(const char *p, const char *end, ds_arena *a, ds_action *out,
                     ds_error *err)
 {
@@ -381,25 +402,16 @@ int ds_parse_action(const char *p, const char *end, ds_arena *a, ds_action *out,
      * iteration stops at its closing brace, so the span may run on to the
      * line's end (a file action is the first key the loop below would
      * stop at anyway) */
-    const char *q = ds_js_skip_ws(s + 1, ve);
-    static const struct {
-        const char *key;
-        size_t n;
-        ds_action_kind kind;
-    } fast[] = {{"\"add\"", 5, DS_ACT_ADD}, {"\"remove\"", 8, DS_ACT_REMOVE},
-                {"\"cdc\"", 5, DS_ACT_CDC}};
-    for (size_t i = 0; i < 3; i++) {
-        if ((size_t)(ve - q) <= fast[i].n || memcmp(q, fast[i].key, fast[i].n) != 0)
-            continue;
-        const char *c = ds_js_skip_ws(q + fast[i].n, ve);
-        if (c >= ve || *c != ':')
-            break;
-        const char *vp = ds_js_skip_ws(c + 1, ve);
-        if (vp >= ve || *vp != '{')
-            break; /* null or not an object: the general path decides */
-        out->type = DS_A_FILE;
-        js_span fv = {vp, ve};
-        return parse_file(fv, fast[i].kind, a, &out->u.file, err);
+    const char *after;
+    int fk = ds_line_file_kind(s, ve, &after);
+    if (fk) {
+        const char *c = ds_js_skip_ws(after, ve);
+        const char *vp = c < ve && *c == ':' ? ds_js_skip_ws(c + 1, ve) : ve;
+        if (vp < ve && *vp == '{') { /* else null or not an object: the loop decides */
+            out->type = DS_A_FILE;
+            js_span fv = {vp, ve};
+            return parse_file(fv, (ds_action_kind)fk, a, &out->u.file, err);
+        }
     }
     js_iter it;
     js_span k, v;

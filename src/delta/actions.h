@@ -36,6 +36,11 @@ typedef struct ds_action {
  * the log-only detail.  Returns -1. */
 int ds_log_corrupt(ds_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The file action kind (DS_ACT_*) a log line holds, judged from its first
+ * bytes without parsing it (a line is one action); 0 for other actions.
+ * *after (when not NULL) gets the position just past the key. */
+int ds_line_file_kind(const char *p, const char *end, const char **after);
+
 /* Decodes the JSON object in [p, end) (one log line).  Strings go to a.
  * Returns 0, or -1 with err set (kind "corrupt-log"). */
 int ds_parse_action(const char *p, const char *end, ds_arena *a, ds_action *out,

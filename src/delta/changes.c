@@ -365,7 +365,7 @@ ds_status ds_history_changes(ds_history *h, const ds_snapshot *start, int64_t en
             char *nl = memchr(p, '\n', (size_t)(eof - p));
             char *le = nl ? nl : eof;
             lineno++;
-            int fk = ds_line_file_kind(p, le);
+            int fk = ds_line_file_kind(p, le, NULL);
             if (fk) {
                 has_cdc |= fk == DS_ACT_CDC;
             } else {
@@ -442,7 +442,7 @@ ds_status ds_history_changes(ds_history *h, const ds_snapshot *start, int64_t en
             char *ls = p;
             lineno++;
             p = nl ? nl + 1 : eof;
-            int fk = ds_line_file_kind(ls, le);
+            int fk = ds_line_file_kind(ls, le, NULL);
             if (!fk || (fk == DS_ACT_CDC) != want_cdc)
                 continue;
             ds_action act;

@@ -515,30 +515,12 @@ static int keeps_non_file(const ds_snapshot *s, const ds_action *a)
 }
 
 /* Parses one line into the scratch arena and applies it. */
-int ds_line_file_kind(const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-        p++;
-    if (p >= end || *p++ != '{')
-        return 0;
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-        p++;
-    static const char *const keys[] = {"\"add\"", "\"remove\"", "\"cdc\""};
-    static const int kinds[] = {DS_ACT_ADD, DS_ACT_REMOVE, DS_ACT_CDC};
-    for (size_t i = 0; i < 3; i++) {
-        size_t n = strlen(keys[i]);
-        if ((size_t)(end - p) > n && memcmp(p, keys[i], n) == 0)
-            return kinds[i];
-    }
-    return 0;
-}
-
 int ds_snapshot_apply_line(ds_snapshot *s, const char *p, const char *end, int64_t version,
                            int from_checkpoint, int64_t *ict, ds_error *err)
 {
     /* a metadata-only load skips file actions unparsed: on a large commit
      * they are nearly all of its bytes (a full load checks them) */
-    if (s->metadata_only && ds_line_file_kind(p, end))
+    if (s->metadata_only && ds_line_file_kind(p, end, NULL))
         return 0;
     ds_action a;
     ds_arena_reset(s->scratch);

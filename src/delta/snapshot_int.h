@@ -68,9 +68,6 @@ ds_status ds_fail_kind(ds_error *err, ds_status st, const char *kind, const char
 ds_snapshot *ds_snapshot_new(const ds_store *store, const char *root);
 /* Lists _delta_log/ from version `from` into s->entries (name order). */
 ds_status ds_snapshot_list_log(ds_snapshot *s, int64_t from, ds_error *err);
-/* The file action kind (DS_ACT_*) a log line holds, judged from its first
- * bytes without parsing it (a line is one action); 0 for other actions. */
-int ds_line_file_kind(const char *p, const char *end);
 /* Refuses reader versions and reader features this server cannot honour. */
 ds_status ds_check_protocol(const ds_protocol *p, ds_error *err);
 int ds_keyset_contains(const ds_snapshot *s, const char *path, const char *dv);
