@@ -16,12 +16,12 @@
 #include "store/sign.h"
 #include "store/store.h"
 #include "util/json.h"
+#include "util/md5.h"
 #include "util/text.h"
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -760,8 +760,6 @@ typedef struct emit {
     ds_arena *scratch;
     int range;                       /* a change answer: add/remove/cdf lines */
     int hist_metadata, hist_protocol; /* historical metaData / protocol lines */
-    EVP_MD *md5; /* fetched once per query */
-    EVP_MD_CTX *mdctx;
 } emit;
 
 static int64_t num_records(const char *stats)
@@ -794,17 +792,8 @@ static void file_id(emit *e, const char *path, char out[65])
         ds_hex_encode(h, sizeof h, out);
         return;
     }
-    unsigned char h[EVP_MAX_MD_SIZE];
-    unsigned int hn = 0;
-    if (!e->md5 || !e->mdctx || EVP_DigestInit_ex2(e->mdctx, e->md5, NULL) != 1 ||
-        EVP_DigestUpdate(e->mdctx, path, n) != 1 || EVP_DigestFinal_ex(e->mdctx, h, &hn) != 1 ||
-        hn != 16) {
-        /* no MD5 (an OpenSSL limited to FIPS algorithms): the first half
-         * of SHA-256, still stable for a given path */
-        unsigned char s2[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256(s2, (const unsigned char *)path, n);
-        memcpy(h, s2, 16);
-    }
+    unsigned char h[DS_MD5_BYTES];
+    ds_md5(path, n, h);
     ds_hex_encode(h, 16, out);
 }
 
@@ -1214,10 +1203,6 @@ static ds_status emit_start(emit *e, table_ctx *tc, ds_ndjson *w, const caps *c,
     e->owner.schema = tc->t.schema;
     e->owner.table = tc->t.name;
     e->page_size = has_max_files ? (max_files > MAX_FILES_LIMIT ? MAX_FILES_LIMIT : max_files) : 0;
-    if (e->id_fmt == FMT_PARQUET) {
-        e->md5 = EVP_MD_fetch(NULL, "MD5", NULL);
-        e->mdctx = EVP_MD_CTX_new();
-    }
     if (!(e->scratch = ds_arena_new(0)))
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
     if (hints) {
@@ -1231,8 +1216,6 @@ static void emit_free(emit *e)
 {
     ds_buf_free(&e->url);
     ds_arena_free(e->scratch);
-    EVP_MD_CTX_free(e->mdctx);
-    EVP_MD_free(e->md5);
 }
 
 /* A page token's binding covers the response format, which is known only

@@ -5,6 +5,7 @@
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/md5.h"
 #include "util/text.h"
 #include "testutil.h"
 #include <check.h>
@@ -24,6 +25,42 @@ static const size_t arena_sizes[] = {0, 1, 7, 15, 16, 17, 31, 33, 100, 4095, 163
 
 /* Every allocation is 16-aligned, fully writable and does not overlap
  * any other live allocation of the arena. */
+/* RFC 1321's test suite, and lengths around the padding boundaries
+ * (55, 56, 64 bytes) against digests from md5sum */
+static const struct {
+    const char *in;
+    const char *hex;
+} md5_cases[] = {
+    {"", "d41d8cd98f00b204e9800998ecf8427e"},
+    {"a", "0cc175b9c0f1b6a831c399e269772661"},
+    {"abc", "900150983cd24fb0d6963f7d28e17f72"},
+    {"message digest", "f96b697d7cb7938d525a2f31aaf161d0"},
+    {"abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"},
+    {"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+     "d174ab98d277d9f5a5611c2c9f419d9f"},
+    {"12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+     "57edf4a22be3c955ac49da2e2107b67a"},
+    {"part-00000-0123456789abcdef0123456789abcdef01.c000.snappy.parquet",
+     "3239bf3fa0a91fce01ef8466f8f02dca"},
+    {"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "04364420e25c512fd958a70738aa8f72"},
+    {"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "668a72d5ba17f08e62dabcafad6db14b"},
+    {"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+     "c1bb4f81d892b2d57947682aeb252456"},
+    {"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+     "yyyyyyyyyyyyyyyyyyyyyyyyyyyyy",
+     "b2ea3db8221fa9ae01ee0adf42970ba0"},
+};
+
+START_TEST(md5_vectors)
+{
+    unsigned char h[DS_MD5_BYTES];
+    char hex[33];
+    ds_md5(md5_cases[_i].in, strlen(md5_cases[_i].in), h);
+    ds_hex_encode(h, sizeof h, hex);
+    ck_assert_str_eq(hex, md5_cases[_i].hex);
+}
+END_TEST
+
 START_TEST(arena_alignment)
 {
     size_t n = arena_sizes[_i];
@@ -1127,6 +1164,7 @@ static Suite *util_suite(void)
     tcase_add_loop_test(tc, name_valid, 0, (int)N_ELEMS(name_cases));
     tcase_add_test(tc, name_valid_bad_last_byte);
     tcase_add_test(tc, strcaseeq_and_hex);
+    tcase_add_loop_test(tc, md5_vectors, 0, (int)N_ELEMS(md5_cases));
     suite_add_tcase(s, tc);
 
     tc = tcase_create("time");
