@@ -18,7 +18,7 @@ void ds_token_mac(const ds_catalog *cat, const char *domain, const unsigned char
     crypto_auth_hmacsha256_init(&st, cat->token_key, sizeof cat->token_key);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)domain, strlen(domain) + 1);
     if (with_generation)
-        crypto_auth_hmacsha256_update(&st, cat->generation, sizeof cat->generation);
+        crypto_auth_hmacsha256_update(&st, ds_catalog_generation(cat), sizeof cat->generation);
     crypto_auth_hmacsha256_update(&st, body, n);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)binding, strlen(binding) + 1);
     crypto_auth_hmacsha256_final(&st, full);

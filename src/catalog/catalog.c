@@ -4,6 +4,8 @@
 #include "catalog/catalog.h"
 #include "util/buf.h"
 #include "util/text.h"
+#include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 const ds_share_cfg *ds_catalog_share(const ds_catalog *cat, const char *name)
@@ -28,6 +30,85 @@ const ds_table_cfg *ds_catalog_table(const ds_schema_cfg *sc, const char *name)
         if (ds_strcaseeq(sc->tables[i]->name, name))
             return sc->tables[i];
     return NULL;
+}
+
+/* A UUID-shaped id (RFC 9562 version 8) from a BLAKE2b digest of the label
+ * and the lower-cased names, each with its NUL, so every host derives the
+ * same id for the same table. */
+static void derive_id(const char *label, const char *const *parts, int nparts, char out[37])
+{
+    crypto_generichash_state st;
+    unsigned char chunk[256];
+    crypto_generichash_init(&st, NULL, 0, 16);
+    crypto_generichash_update(&st, (const unsigned char *)label, strlen(label) + 1);
+    for (int i = 0; i < nparts; i++) {
+        const char *c = parts[i];
+        size_t k = 0;
+        for (;; c++) {
+            chunk[k++] = (unsigned char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+            if (!*c || k == sizeof chunk) {
+                crypto_generichash_update(&st, chunk, k);
+                k = 0;
+            }
+            if (!*c)
+                break;
+        }
+    }
+    unsigned char h[16];
+    crypto_generichash_final(&st, h, sizeof h);
+    h[6] = (unsigned char)((h[6] & 0x0f) | 0x80);
+    h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
+    char hex[33];
+    ds_hex_encode(h, sizeof h, hex);
+    /* 8-4-4-4-12 */
+    static const int groups[] = {8, 4, 4, 4, 12};
+    size_t o = 0, src = 0;
+    for (int g = 0; g < 5; g++) {
+        if (g)
+            out[o++] = '-';
+        memcpy(out + o, hex + src, (size_t)groups[g]);
+        o += (size_t)groups[g];
+        src += (size_t)groups[g];
+    }
+    out[o] = '\0';
+}
+
+/* The derived ids and the generation are filled in through a cast: the
+ * objects live in the catalog's arena (never const), and each process
+ * reads its catalog from one thread. */
+const char *ds_share_id(const ds_share_cfg *s)
+{
+    if (s->config_id)
+        return s->config_id;
+    if (!s->derived_id[0])
+        derive_id("share", (const char *const[]){s->name}, 1, ((ds_share_cfg *)s)->derived_id);
+    return s->derived_id;
+}
+
+const char *ds_table_id(const ds_table_cfg *t)
+{
+    if (t->config_id)
+        return t->config_id;
+    if (!t->derived_id[0]) {
+        const char *parts[3] = {t->schema->share->name, t->schema->name, t->name};
+        derive_id("table", parts, 3, ((ds_table_cfg *)t)->derived_id);
+    }
+    return t->derived_id;
+}
+
+const unsigned char *ds_catalog_generation(const ds_catalog *cat)
+{
+    if (!cat->has_generation) {
+        ds_catalog *c = (ds_catalog *)cat;
+        crypto_generichash(c->generation, sizeof c->generation, c->text, c->text_len, NULL, 0);
+        c->has_generation = 1;
+        if (c->text) {
+            sodium_memzero(c->text, c->text_len);
+            free(c->text);
+            c->text = NULL;
+        }
+    }
+    return cat->generation;
 }
 
 const char *ds_recipient_name(const ds_recipient *r)
@@ -64,7 +145,7 @@ static const ds_share_cfg *visible_share(const ds_catalog *cat, const ds_recipie
 static void fill_share(const ds_share_cfg *s, ds_share_info *o)
 {
     o->name = s->name;
-    o->id = s->id;
+    o->id = ds_share_id(s);
     o->comment = s->comment;
 }
 
@@ -73,8 +154,8 @@ static void fill_table(const ds_table_cfg *t, ds_table_info *o)
     o->name = t->name;
     o->schema = t->schema->name;
     o->share = t->schema->share->name;
-    o->id = t->id;
-    o->share_id = t->schema->share->id;
+    o->id = ds_table_id(t);
+    o->share_id = ds_share_id(t->schema->share);
     o->location = t->location;
     o->history_shared = t->history;
 }
@@ -198,7 +279,7 @@ int ds_catalog_describe(const ds_catalog *cat, ds_buf *o)
                         cat->file_offload_prefix ? cat->file_offload_prefix : "");
     for (size_t i = 0; i < cat->nshares && rc == 0; i++) {
         const ds_share_cfg *s = cat->shares[i];
-        rc |= ds_buf_printf(o, "share %s id=%s schemas=%zu tables=%zu\n", s->name, s->id,
+        rc |= ds_buf_printf(o, "share %s id=%s schemas=%zu tables=%zu\n", s->name, ds_share_id(s),
                             s->nschemas, s->ntables);
         for (size_t j = 0; j < s->nschemas && rc == 0; j++) {
             const ds_schema_cfg *sc = s->schemas[j];
@@ -206,7 +287,7 @@ int ds_catalog_describe(const ds_catalog *cat, ds_buf *o)
             for (size_t k = 0; k < sc->ntables && rc == 0; k++) {
                 const ds_table_cfg *tb = sc->tables[k];
                 rc |= ds_buf_printf(o, "    table %s.%s.%s id=%s history=%s location=%s\n",
-                                    s->name, sc->name, tb->name, tb->id,
+                                    s->name, sc->name, tb->name, ds_table_id(tb),
                                     tb->history ? "true" : "false", tb->location);
             }
         }

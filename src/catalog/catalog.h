@@ -15,7 +15,8 @@ typedef struct ds_schema_cfg ds_schema_cfg;
 typedef struct ds_table_cfg {
     const char *name;
     const char *location;
-    const char *id;
+    const char *config_id; /* table.id as written, else NULL: ids are read with ds_table_id() */
+    char derived_id[37];   /* else made from the names on first use */
     int history;
     int line;          /* of table.name */
     int location_line; /* of table.location */
@@ -32,7 +33,8 @@ struct ds_schema_cfg {
 
 struct ds_share_cfg {
     const char *name;
-    const char *id;
+    const char *config_id; /* share.id as written, else NULL: ids are read with ds_share_id() */
+    char derived_id[37];   /* else made from the name on first use */
     const char *comment;
     ds_schema_cfg **schemas;
     size_t nschemas, cap;
@@ -74,7 +76,13 @@ typedef struct ds_catalog {
     int has_link_key;
     unsigned char link_key[DS_KEY_BYTES];  /* key of /files/ links (from the file) */
     unsigned char token_key[DS_KEY_BYTES]; /* HMAC key for page tokens */
-    unsigned char generation[16];          /* digest of the config bytes */
+    /* The digest of the config bytes that page tokens carry, read with
+     * ds_catalog_generation(): made from `text` on first use (most CGI
+     * requests never need it), then the text is wiped and freed. */
+    unsigned char generation[16];
+    int has_generation;
+    unsigned char *text;
+    size_t text_len;
     int64_t max_request_body;
     ds_offload file_offload;
     const char *file_offload_prefix; /* x-accel-redirect: no trailing '/' */
@@ -96,6 +104,15 @@ void ds_catalog_free(ds_catalog *cat);
 const ds_share_cfg *ds_catalog_share(const ds_catalog *cat, const char *name);
 const ds_schema_cfg *ds_catalog_schema(const ds_share_cfg *sh, const char *name);
 const ds_table_cfg *ds_catalog_table(const ds_schema_cfg *sc, const char *name);
+
+/* The ids of shares and tables: share.id / table.id when the config sets
+ * one, else a UUID-shaped digest of the case-folded names, the same on
+ * every host.  Derived on first use and kept (the catalog is shared
+ * read-only, but by one thread per process). */
+const char *ds_share_id(const ds_share_cfg *s);
+const char *ds_table_id(const ds_table_cfg *t);
+/* The 16-byte digest of the config's bytes (first use: hashes them). */
+const unsigned char *ds_catalog_generation(const ds_catalog *cat);
 
 /* The flat-config implementation of the discovery seam. */
 extern const ds_discovery_ops ds_catalog_discovery;

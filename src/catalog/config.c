@@ -457,7 +457,7 @@ static int set_share_id(struct parser *p, const char *v)
         return -1;
     if (owner)
         return fail(p, "duplicate share.id '%s' (also used by share '%s')", Q(v), Q(owner));
-    return (p->share->id = pdup(p, v)) ? 0 : -1;
+    return (p->share->config_id = pdup(p, v)) ? 0 : -1;
 }
 
 static int set_schema_name(struct parser *p, const char *v)
@@ -514,12 +514,12 @@ static int set_table_id(struct parser *p, const char *v)
     ds_share_cfg *s = p->share;
     const char *owner;
     /* the scope is the share's id slot: distinct from its name scope */
-    if (unique_id(p, &s->id, v, p->table->name, &owner) < 0)
+    if (unique_id(p, &s->config_id, v, p->table->name, &owner) < 0)
         return -1;
     if (owner)
         return fail(p, "duplicate table.id '%s' in share '%s' (also used by table '%s')", Q(v),
                     Q(s->name), Q(owner));
-    return (p->table->id = pdup(p, v)) ? 0 : -1;
+    return (p->table->config_id = pdup(p, v)) ? 0 : -1;
 }
 
 static int set_table_history(struct parser *p, const char *v)
@@ -861,51 +861,6 @@ static int handle(struct parser *p, const char *key, const char *val)
     return k->set(p, val);
 }
 
-/* A UUID-shaped id (RFC 9562 version 8) from a BLAKE2b digest of the
- * lower-cased names, so every host derives the same id for the same table. */
-static const char *derive_id(ds_arena *a, const char *label, const char *const *parts,
-                             int nparts)
-{
-    /* every name lower-cased and NUL-terminated, hashed in one piece: a
-     * CGI process derives the ids of every table at start-up */
-    unsigned char buf[1024], *in = buf;
-    size_t n = strlen(label) + 1;
-    for (int i = 0; i < nparts; i++)
-        n += strlen(parts[i]) + 1;
-    if (n > sizeof buf && !(in = malloc(n)))
-        return NULL;
-    size_t k = strlen(label) + 1;
-    memcpy(in, label, k);
-    for (int i = 0; i < nparts; i++) {
-        for (const char *c = parts[i]; *c; c++)
-            in[k++] = (unsigned char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
-        in[k++] = '\0';
-    }
-    unsigned char h[16];
-    crypto_generichash(h, sizeof h, in, n, NULL, 0);
-    if (in != buf)
-        free(in);
-    h[6] = (unsigned char)((h[6] & 0x0f) | 0x80);
-    h[8] = (unsigned char)((h[8] & 0x3f) | 0x80);
-    char hex[33];
-    ds_hex_encode(h, sizeof h, hex);
-    char *out = ds_arena_alloc(a, 37);
-    if (!out)
-        return NULL;
-    /* 8-4-4-4-12 */
-    static const int groups[] = {8, 4, 4, 4, 12};
-    size_t o = 0, src = 0;
-    for (int g = 0; g < 5; g++) {
-        if (g)
-            out[o++] = '-';
-        memcpy(out + o, hex + src, (size_t)groups[g]);
-        o += (size_t)groups[g];
-        src += (size_t)groups[g];
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static int finish(struct parser *p)
 {
     ds_catalog *c = p->cat;
@@ -953,30 +908,29 @@ static int finish(struct parser *p)
         p->line = p->offload_prefix_line;
         return fail(p, "file-offload-prefix is used only with file-offload = x-accel-redirect");
     }
-    /* derived ids: stable across hosts and restarts, from the names */
-    for (size_t i = 0; i < c->nshares; i++) {
-        ds_share_cfg *s = c->shares[i];
-        if (!s->id && !(s->id = derive_id(c->arena, "share", (const char *[]){s->name}, 1)))
-            return fail(p, "out of memory");
-        for (size_t j = 0; j < s->nschemas; j++)
-            for (size_t k = 0; k < s->schemas[j]->ntables; k++) {
-                ds_table_cfg *t = s->schemas[j]->tables[k];
-                const char *parts[3] = {s->name, s->schemas[j]->name, t->name};
-                if (!t->id && !(t->id = derive_id(c->arena, "table", parts, 3)))
-                    return fail(p, "out of memory");
-            }
-    }
+    /* share and table ids without share.id / table.id are derived from
+     * the names when first asked for (ds_share_id, ds_table_id) */
     return 0;
 }
 
-ds_catalog *ds_catalog_parse(const char *name, const char *text, size_t len, ds_error *err)
+static void wipe_text(char *text, size_t len)
+{
+    sodium_memzero(text, len);
+    free(text);
+}
+
+/* Parses text (len bytes and a NUL), which the catalog keeps until the
+ * generation digest is made; on failure it is wiped and freed here. */
+static ds_catalog *parse_owned(const char *name, char *text, size_t len, ds_error *err)
 {
     if (sodium_init() < 0) {
+        wipe_text(text, len);
         ds_error_set(err, DS_ERR_CONFIG, "%s: libsodium failed to initialise", name);
         return NULL;
     }
     ds_arena *a = ds_arena_new(0);
     if (!a) {
+        wipe_text(text, len);
         ds_error_set(err, DS_ERR_CONFIG, "%s: out of memory", name);
         return NULL;
     }
@@ -985,6 +939,7 @@ ds_catalog *ds_catalog_parse(const char *name, const char *text, size_t len, ds_
     if (!c || !line) {
         free(line);
         ds_arena_free(a);
+        wipe_text(text, len);
         ds_error_set(err, DS_ERR_CONFIG, "%s: out of memory", name);
         return NULL;
     }
@@ -995,8 +950,8 @@ ds_catalog *ds_catalog_parse(const char *name, const char *text, size_t len, ds_
     c->log_requests = 1;
     c->log_fd = -1;
     c->path = ds_arena_strdup(a, name);
-    crypto_generichash(c->generation, sizeof c->generation, (const unsigned char *)text, len,
-                       NULL, 0);
+    c->text = (unsigned char *)text;
+    c->text_len = len;
 
     struct parser p = {.cat = c, .file = name, .err = err, .stanza = SC_GLOBAL};
     size_t pos = 0;
@@ -1044,6 +999,19 @@ ds_catalog *ds_catalog_parse(const char *name, const char *text, size_t len, ds_
     return c;
 }
 
+ds_catalog *ds_catalog_parse(const char *name, const char *text, size_t len, ds_error *err)
+{
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        ds_error_set(err, DS_ERR_CONFIG, "%s: out of memory", name);
+        return NULL;
+    }
+    if (len)
+        memcpy(copy, text, len);
+    copy[len] = '\0';
+    return parse_owned(name, copy, len, err);
+}
+
 ds_catalog *ds_catalog_load(const char *path, ds_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1084,10 +1052,7 @@ ds_catalog *ds_catalog_load(const char *path, ds_error *err)
     }
     close(fd);
     text[len] = '\0';
-    ds_catalog *c = ds_catalog_parse(path, text, len, err);
-    sodium_memzero(text, len);
-    free(text);
-    return c;
+    return parse_owned(path, text, len, err);
 }
 
 void ds_catalog_free(ds_catalog *cat)
@@ -1098,5 +1063,7 @@ void ds_catalog_free(ds_catalog *cat)
         close(cat->log_fd);
     sodium_memzero(cat->link_key, sizeof cat->link_key);
     sodium_memzero(cat->token_key, sizeof cat->token_key);
+    if (cat->text)
+        wipe_text((char *)cat->text, cat->text_len);
     ds_arena_free(cat->arena);
 }

@@ -144,15 +144,15 @@ START_TEST(good_config)
     ck_assert_uint_eq(g->ntables, 0);
 
     /* ids: explicit ones kept, others derived and UUID-shaped */
-    ck_assert_str_eq(b->id, "11111111-2222-3333-4444-555555555555");
-    ck_assert_str_eq(t2->id, "my-explicit-table-id");
-    ck_assert_msg(uuid_shaped(a->id), "share id '%s'", a->id);
-    ck_assert_msg(uuid_shaped(g->id), "share id '%s'", g->id);
-    ck_assert_msg(uuid_shaped(t1->id), "table id '%s'", t1->id);
-    ck_assert_msg(uuid_shaped(t3->id), "table id '%s'", t3->id);
-    ck_assert_msg(uuid_shaped(b->schemas[0]->tables[0]->id), "table id");
-    ck_assert_str_ne(a->id, g->id);
-    ck_assert_str_ne(t1->id, t3->id);
+    ck_assert_str_eq(ds_share_id(b), "11111111-2222-3333-4444-555555555555");
+    ck_assert_str_eq(ds_table_id(t2), "my-explicit-table-id");
+    ck_assert_msg(uuid_shaped(ds_share_id(a)), "share id '%s'", ds_share_id(a));
+    ck_assert_msg(uuid_shaped(ds_share_id(g)), "share id '%s'", ds_share_id(g));
+    ck_assert_msg(uuid_shaped(ds_table_id(t1)), "table id '%s'", ds_table_id(t1));
+    ck_assert_msg(uuid_shaped(ds_table_id(t3)), "table id '%s'", ds_table_id(t3));
+    ck_assert_msg(uuid_shaped(ds_table_id(b->schemas[0]->tables[0])), "table id");
+    ck_assert_str_ne(ds_share_id(a), ds_share_id(g));
+    ck_assert_str_ne(ds_table_id(t1), ds_table_id(t3));
 
     /* lookups are case-insensitive */
     ck_assert_ptr_eq(ds_catalog_share(c, "ALPHA"), a);
@@ -222,15 +222,16 @@ START_TEST(derived_ids_stable)
     ck_assert_ptr_nonnull(c3);
 
     const ds_share_cfg *a1 = c1->shares[0], *a2 = c2->shares[1];
-    ck_assert_str_eq(a1->id, a2->id);
-    ck_assert_str_eq(a1->schemas[0]->tables[0]->id, a2->schemas[0]->tables[0]->id);
-    ck_assert_str_eq(a1->id, c3->shares[0]->id);
-    ck_assert_str_eq(c1->shares[2]->id, c3->shares[2]->id);
-    ck_assert_str_ne(c2->shares[0]->id, a2->id);
+    ck_assert_str_eq(ds_share_id(a1), ds_share_id(a2));
+    ck_assert_str_eq(ds_table_id(a1->schemas[0]->tables[0]),
+                     ds_table_id(a2->schemas[0]->tables[0]));
+    ck_assert_str_eq(ds_share_id(a1), ds_share_id(c3->shares[0]));
+    ck_assert_str_eq(ds_share_id(c1->shares[2]), ds_share_id(c3->shares[2]));
+    ck_assert_str_ne(ds_share_id(c2->shares[0]), ds_share_id(a2));
     /* a share id and a table id are never the same derivation */
-    ck_assert_str_ne(a1->id, a1->schemas[0]->tables[0]->id);
+    ck_assert_str_ne(ds_share_id(a1), ds_table_id(a1->schemas[0]->tables[0]));
     /* the derivation itself must never change: clients remember ids */
-    ck_assert_str_eq(c2->shares[0]->id, "6b62dd27-a781-83a8-a274-3ee6ad85217c");
+    ck_assert_str_eq(ds_share_id(c2->shares[0]), "6b62dd27-a781-83a8-a274-3ee6ad85217c");
     ds_catalog_free(c1);
     ds_catalog_free(c2);
     ds_catalog_free(c3);
@@ -272,9 +273,11 @@ START_TEST(generation_tracks_text)
     ds_catalog *c2 = parse("a.conf", "endpoint = http://h\n# changed\n", &err);
     ds_catalog *c3 = parse("b.conf", "endpoint = http://h\n", &err);
     ck_assert(c1 && c2 && c3);
-    ck_assert(memcmp(c1->generation, c2->generation, sizeof c1->generation) != 0);
+    ck_assert(memcmp(ds_catalog_generation(c1), ds_catalog_generation(c2),
+                     sizeof c1->generation) != 0);
     ck_assert(memcmp(c1->token_key, c2->token_key, sizeof c1->token_key) != 0);
-    ck_assert(memcmp(c1->generation, c3->generation, sizeof c1->generation) == 0);
+    ck_assert(memcmp(ds_catalog_generation(c1), ds_catalog_generation(c3),
+                     sizeof c1->generation) == 0);
     ck_assert(memcmp(c1->token_key, c3->token_key, sizeof c1->token_key) == 0);
     ds_catalog_free(c1);
     ds_catalog_free(c2);

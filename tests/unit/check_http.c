@@ -468,7 +468,7 @@ START_TEST(list_shares)
     snprintf(want, sizeof want,
              "{\"items\":[" SHARE_ALPHA "," SHARE_BETA "," SHARE_GAMMA "," SHARE_CAFE
              "," SHARE_PLUS ",{\"name\":\"derived\",\"id\":\"%s\"}]}",
-             d->id);
+             ds_share_id(d));
     struct resp r;
     get(srv, TOK_ACME, "/shares", NULL, &r);
     assert_body(&r, 200, want);
@@ -484,7 +484,7 @@ START_TEST(list_shares)
     snprintf(want, sizeof want,
              "{\"items\":[" SHARE_ALPHA "," SHARE_BETA "," SHARE_GAMMA "," SHARE_SECRET
              "," SHARE_CAFE "," SHARE_PLUS ",{\"name\":\"derived\",\"id\":\"%s\"}]}",
-             d->id);
+             ds_share_id(d));
     assert_body(&r, 200, want);
     resp_free(&r);
 }
