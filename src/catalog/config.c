@@ -39,7 +39,7 @@ enum vtype { V_NAME, V_NAME_NODOT, V_TEXT, V_URL, V_INT, V_BOOL, V_PATH, V_LOCAT
 typedef struct seen_entry {
     uint64_t hash;
     const void *parent; /* scope; the token set uses its own sentinel */
-    const char *name;   /* NULL for tokens */
+    const char *name;   /* NULL for tokens; a copy that outlives the line */
     unsigned char sha[32];
     const char *owner;  /* tokens and ids: who has it */
     int line;
@@ -50,6 +50,8 @@ typedef struct seen_set {
     seen_entry **v;
     size_t cap, n;
 } seen_set;
+
+#define KEY_SLOTS 128 /* a power of two, at least twice the number of keys */
 
 struct parser;
 typedef int (*setter)(struct parser *p, const char *val);
@@ -78,6 +80,11 @@ struct parser {
     /* which non-repeatable keys were seen in the current object / globally */
     unsigned char seen_global[16];
     unsigned char seen_obj[16];
+    /* keys[] by a hash of the key (index + 1, 0: empty) and whether each
+     * key opens a stanza: built once per parse, so that a line costs one
+     * probe rather than a scan of the table */
+    unsigned char key_slot[KEY_SLOTS];
+    unsigned char key_opens[KEY_SLOTS / 2];
     int endpoint_line;
     int offload_line, offload_prefix_line;
     seen_set names;
@@ -426,7 +433,8 @@ static int set_file_offload_prefix(struct parser *p, const char *v)
 static int set_share_name(struct parser *p, const char *v)
 {
     ds_catalog *c = p->cat;
-    if (unique_name(p, c, v, "share", NULL, NULL) < 0)
+    const char *name = pdup(p, v);
+    if (!name || unique_name(p, c, name, "share", NULL, NULL) < 0)
         return -1;
     if (grow(p, (void **)&c->shares, &c->share_cap, c->nshares, sizeof *c->shares) < 0)
         return -1;
@@ -434,8 +442,7 @@ static int set_share_name(struct parser *p, const char *v)
     if (!s)
         return fail(p, "out of memory");
     memset(s, 0, sizeof *s);
-    if (!(s->name = pdup(p, v)))
-        return -1;
+    s->name = name;
     s->line = p->line;
     c->shares[c->nshares++] = s;
     p->share = s;
@@ -452,18 +459,20 @@ static int set_share_comment(struct parser *p, const char *v)
 static int set_share_id(struct parser *p, const char *v)
 {
     static const char share_ids[] = "share.id";
-    const char *owner;
-    if (unique_id(p, share_ids, v, p->share->name, &owner) < 0)
+    const char *owner, *id = pdup(p, v);
+    if (!id || unique_id(p, share_ids, id, p->share->name, &owner) < 0)
         return -1;
     if (owner)
         return fail(p, "duplicate share.id '%s' (also used by share '%s')", Q(v), Q(owner));
-    return (p->share->config_id = pdup(p, v)) ? 0 : -1;
+    p->share->config_id = id;
+    return 0;
 }
 
 static int set_schema_name(struct parser *p, const char *v)
 {
     ds_share_cfg *s = p->share;
-    if (unique_name(p, s, v, "schema", "share", s->name) < 0)
+    const char *name = pdup(p, v);
+    if (!name || unique_name(p, s, name, "schema", "share", s->name) < 0)
         return -1;
     if (grow(p, (void **)&s->schemas, &s->cap, s->nschemas, sizeof *s->schemas) < 0)
         return -1;
@@ -471,8 +480,7 @@ static int set_schema_name(struct parser *p, const char *v)
     if (!sc)
         return fail(p, "out of memory");
     memset(sc, 0, sizeof *sc);
-    if (!(sc->name = pdup(p, v)))
-        return -1;
+    sc->name = name;
     sc->line = p->line;
     sc->share = s;
     s->schemas[s->nschemas++] = sc;
@@ -484,7 +492,8 @@ static int set_schema_name(struct parser *p, const char *v)
 static int set_table_name(struct parser *p, const char *v)
 {
     ds_schema_cfg *sc = p->schema;
-    if (unique_name(p, sc, v, "table", "schema", sc->name) < 0)
+    const char *name = pdup(p, v);
+    if (!name || unique_name(p, sc, name, "table", "schema", sc->name) < 0)
         return -1;
     if (grow(p, (void **)&sc->tables, &sc->cap, sc->ntables, sizeof *sc->tables) < 0)
         return -1;
@@ -492,8 +501,7 @@ static int set_table_name(struct parser *p, const char *v)
     if (!t)
         return fail(p, "out of memory");
     memset(t, 0, sizeof *t);
-    if (!(t->name = pdup(p, v)))
-        return -1;
+    t->name = name;
     t->line = p->line;
     t->schema = sc;
     sc->tables[sc->ntables++] = t;
@@ -512,14 +520,15 @@ static int set_table_location(struct parser *p, const char *v)
 static int set_table_id(struct parser *p, const char *v)
 {
     ds_share_cfg *s = p->share;
-    const char *owner;
+    const char *owner, *id = pdup(p, v);
     /* the scope is the share's id slot: distinct from its name scope */
-    if (unique_id(p, &s->config_id, v, p->table->name, &owner) < 0)
+    if (!id || unique_id(p, &s->config_id, id, p->table->name, &owner) < 0)
         return -1;
     if (owner)
         return fail(p, "duplicate table.id '%s' in share '%s' (also used by table '%s')", Q(v),
                     Q(s->name), Q(owner));
-    return (p->table->config_id = pdup(p, v)) ? 0 : -1;
+    p->table->config_id = id;
+    return 0;
 }
 
 static int set_table_history(struct parser *p, const char *v)
@@ -531,7 +540,8 @@ static int set_table_history(struct parser *p, const char *v)
 static int set_recipient_name(struct parser *p, const char *v)
 {
     ds_catalog *c = p->cat;
-    if (unique_name(p, &c->recipients, v, "recipient", NULL, NULL) < 0)
+    const char *name = pdup(p, v);
+    if (!name || unique_name(p, &c->recipients, name, "recipient", NULL, NULL) < 0)
         return -1;
     if (grow(p, (void **)&c->recipients, &c->recipient_cap, c->nrecipients,
              sizeof *c->recipients) < 0)
@@ -540,8 +550,7 @@ static int set_recipient_name(struct parser *p, const char *v)
     if (!r)
         return fail(p, "out of memory");
     memset(r, 0, sizeof *r);
-    if (!(r->name = pdup(p, v)))
-        return -1;
+    r->name = name;
     r->line = p->line;
     c->recipients[c->nrecipients++] = r;
     p->recipient = r;
@@ -669,10 +678,52 @@ static const struct keydef keys[] = {
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+_Static_assert(NKEYS <= KEY_SLOTS / 2 && NKEYS <= 8 * 16, "keys[] outgrew the key index");
+
 static int opens_stanza(const struct keydef *k)
 {
     return k->scope != SC_GLOBAL && strcmp(strchr(k->key, '.') + 1, "name") == 0;
 }
+
+/* The hash split_line computes over a key while checking its characters. */
+static unsigned key_hash_step(unsigned h, unsigned char c)
+{
+    return h * 33 + c;
+}
+
+static unsigned key_hash_slot(unsigned h)
+{
+    return (h ^ (h >> 7)) & (KEY_SLOTS - 1);
+}
+
+static void index_keys(struct parser *p)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        unsigned h = 5381;
+        for (const char *c = keys[i].key; *c; c++)
+            h = key_hash_step(h, (unsigned char)*c);
+        unsigned j = key_hash_slot(h);
+        while (p->key_slot[j])
+            j = (j + 1) & (KEY_SLOTS - 1);
+        p->key_slot[j] = (unsigned char)(i + 1);
+        p->key_opens[i] = (unsigned char)opens_stanza(&keys[i]);
+    }
+}
+
+/* Characters allowed in a key: letters, digits, '-', '.', '_'. */
+static const unsigned char key_chars[256] = {
+    ['-'] = 1, ['.'] = 1, ['_'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+};
 
 static const char *const location_schemes[] = {"file://", "s3://", "s3a://", "gs://",
                                                 "abfss://", "abfs://", "az://",
@@ -759,9 +810,11 @@ static int check_value(struct parser *p, const struct keydef *k, const char *v)
     return 0;
 }
 
-/* Splits one line into key and value; handles comments and quoting.
+/* Splits one line (n bytes, NUL-terminated) into key and value; handles
+ * comments and quoting.  *hash gets the key's hash for the key index.
  * Returns 1 for a key/value line, 0 for blank/comment, -1 on error. */
-static int split_line(struct parser *p, char *line, char **key, char **val)
+static int split_line(struct parser *p, char *line, size_t n, char **key, char **val,
+                      unsigned *hash)
 {
     char *s = line;
     while (*s == ' ' || *s == '\t')
@@ -778,10 +831,13 @@ static int split_line(struct parser *p, char *line, char **key, char **val)
     *key = s;
     if (!**key)
         return fail(p, "missing key before '='");
-    for (char *c = *key; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '.' ||
-              *c == '_' || (*c >= 'A' && *c <= 'Z')))
+    unsigned h = 5381;
+    for (const unsigned char *c = (const unsigned char *)*key; *c; c++) {
+        if (!key_chars[*c])
             return fail(p, "bad key '%s'", Q(*key));
+        h = key_hash_step(h, *c);
+    }
+    *hash = h;
     char *v = eq + 1;
     while (*v == ' ' || *v == '\t')
         v++;
@@ -807,35 +863,39 @@ static int split_line(struct parser *p, char *line, char **key, char **val)
             return fail(p, "unexpected text after quoted value for %s: '%s'", Q(*key), Q(t));
     } else {
         /* unquoted: a '#' at the start or after whitespace begins a comment */
-        for (char *c = v; *c; c++)
-            if (*c == '#' && (c == v || c[-1] == ' ' || c[-1] == '\t')) {
+        char *end = line + n;
+        for (char *c = v; (c = memchr(c, '#', (size_t)(end - c))) != NULL; c++)
+            if (c == v || c[-1] == ' ' || c[-1] == '\t') {
                 *c = '\0';
+                end = c;
                 break;
             }
-        size_t n = strlen(v);
-        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-            v[--n] = '\0';
-        if (n == 0)
+        while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+            *--end = '\0';
+        if (end == v)
             return fail(p, "empty value for %s", Q(*key));
     }
     *val = v;
     return 1;
 }
 
-static int handle(struct parser *p, const char *key, const char *val)
+static int handle(struct parser *p, const char *key, unsigned hash, const char *val)
 {
     const struct keydef *k = NULL;
-    size_t idx;
-    for (idx = 0; idx < NKEYS; idx++) /* first byte first: most keys differ there */
-        if (keys[idx].key[0] == key[0] && strcmp(keys[idx].key, key) == 0) {
+    size_t idx = 0;
+    for (unsigned j = key_hash_slot(hash); p->key_slot[j]; j = (j + 1) & (KEY_SLOTS - 1)) {
+        idx = p->key_slot[j] - 1u;
+        if (strcmp(keys[idx].key, key) == 0) {
             k = &keys[idx];
             break;
         }
+    }
     if (!k)
         return fail(p, "unknown key '%s'", Q(key));
     p->key = k;
+    int opens = p->key_opens[idx];
 
-    if (opens_stanza(k)) {
+    if (opens) {
         if (close_stanza(p) < 0)
             return -1;
         if (k->scope == SC_SCHEMA && !p->share)
@@ -851,7 +911,7 @@ static int handle(struct parser *p, const char *key, const char *val)
                     p->stanza == SC_GLOBAL ? "none" : scope_names[p->stanza]);
     }
     unsigned char *seen = k->scope == SC_GLOBAL ? p->seen_global : p->seen_obj;
-    if (!k->repeatable && !opens_stanza(k)) {
+    if (!k->repeatable && !opens) {
         if (seen[idx / 8] & (1u << (idx % 8)))
             return fail(p, "duplicate key %s", key);
         seen[idx / 8] |= (unsigned char)(1u << (idx % 8));
@@ -954,6 +1014,7 @@ static ds_catalog *parse_owned(const char *name, char *text, size_t len, ds_erro
     c->text_len = len;
 
     struct parser p = {.cat = c, .file = name, .err = err, .stanza = SC_GLOBAL};
+    index_keys(&p);
     size_t pos = 0;
     int rc = 0;
     if (memchr(text, '\0', len)) {
@@ -977,11 +1038,12 @@ static ds_catalog *parse_owned(const char *name, char *text, size_t len, ds_erro
         line[n] = '\0';
         pos = nl ? (size_t)(nl - text) + 1 : len;
         char *key = NULL, *val = NULL;
-        int s = split_line(&p, line, &key, &val);
+        unsigned hash = 0;
+        int s = split_line(&p, line, n, &key, &val, &hash);
         if (s < 0)
             rc = -1;
         else if (s > 0)
-            rc = handle(&p, key, val);
+            rc = handle(&p, key, hash, val);
     }
     free(line);
     if (rc == 0)

@@ -409,6 +409,13 @@ static const struct bad_case bad_cases[] = {
     {EP SH TB "table.id = T1\nschema.name = s2\ntable.name = u\ntable.id = T1\n", 9,
      "duplicate table.id 'T1' in share 'a' (also used by table 't')"},
     {EP RC "recipient.token-sha256 = " H1 "\n", 4, "duplicate recipient.token-sha256"},
+    /* the same, written differently: the first name is compared as parsed,
+     * not at its place in a later line */
+    {EP "share.name = a\n  share.name   =  \"A\"  # again\n", 3,
+     "duplicate share name 'A' (first defined on line 2)"},
+    {EP SH TB "table.name =   T\n", 6, "duplicate table name 'T' in schema 's'"},
+    {EP "share.name = a\nshare.id = X1\nshare.name = b\nshare.id =\tX1\n", 5,
+     "duplicate share.id 'X1' (also used by share 'a')"},
     /* duplicate non-repeatable keys */
     {EP "share.name = a\nshare.comment = x\nshare.comment = y\n", 4,
      "duplicate key share.comment"},
