@@ -152,6 +152,23 @@ static const seen_entry *seen_add(struct parser *p, const seen_entry *k, int *oo
     return NULL;
 }
 
+/* The entry for name in its scope, or NULL. */
+static const seen_entry *seen_find(const struct parser *p, const void *parent, const char *name)
+{
+    const seen_set *s = &p->names;
+    if (!s->cap)
+        return NULL;
+    seen_entry k;
+    memset(&k, 0, sizeof k);
+    k.parent = parent;
+    k.name = name;
+    k.hash = name_hash(parent, name);
+    for (size_t i = k.hash & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
+        if (seen_same(s->v[i], &k))
+            return s->v[i];
+    return NULL;
+}
+
 /* 0 when name is new in its scope; else fails with "duplicate <what>". */
 static int unique_name(struct parser *p, const void *parent, const char *name,
                        const char *what, const char *in_what, const char *in_name);
@@ -932,11 +949,12 @@ static int finish(struct parser *p)
                                             "URL of the protocol root)", p->file);
         return -1;
     }
-    /* resolve recipient grants to canonical share names */
+    /* resolve recipient grants to canonical share names: the share names
+     * in the duplicate set are the shares' own (ds_catalog_share, by hash) */
     for (size_t i = 0; i < c->nrecipients; i++) {
         ds_recipient *r = c->recipients[i];
         for (size_t j = 0; j < r->nshares; j++) {
-            const ds_share_cfg *s = ds_catalog_share(c, r->shares[j]);
+            const seen_entry *s = seen_find(p, c, r->shares[j]);
             if (!s) {
                 p->line = r->shares_line;
                 return fail(p, "recipient '%s' is granted share '%s', which is not defined",

@@ -5,15 +5,16 @@
 #include <string.h>
 #include <time.h>
 
+/* hex digit values plus one; 0 for every other byte */
+static const unsigned char hexvals[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+    ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+    ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static int hexval(int c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return (int)hexvals[(unsigned char)c] - 1;
 }
 
 long ds_pct_decode(const char *s, size_t n, char *out, int plus_is_space)
@@ -234,13 +235,13 @@ void ds_hex_encode(const unsigned char *in, size_t n, char *out)
 int ds_hex_decode(const char *in, unsigned char *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        int h = hexval((unsigned char)in[2 * i]);
-        if (h < 0)
+        unsigned h = hexvals[(unsigned char)in[2 * i]];
+        if (!h)
             return -1;
-        int l = hexval((unsigned char)in[2 * i + 1]);
-        if (l < 0)
+        unsigned l = hexvals[(unsigned char)in[2 * i + 1]];
+        if (!l)
             return -1;
-        out[i] = (unsigned char)(h * 16 + l);
+        out[i] = (unsigned char)((h - 1) * 16 + (l - 1));
     }
     return in[2 * n] == '\0' ? 0 : -1;
 }
