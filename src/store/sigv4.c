@@ -128,7 +128,8 @@ int ds_cs_sha256_hex(const void *d, size_t n, char out[65])
 int ds_cs_hmac(const void *key, size_t klen, const void *d, size_t n, unsigned char out[32])
 {
     unsigned int ol = 0;
-    if (klen > DS_CLOUDSIGN_MAX)
+    /* keys are bounded by the inputs' cap ("AWS4" + secret may exceed it by 5) */
+    if (klen > 2 * DS_CLOUDSIGN_MAX)
         return -1;
     if (!HMAC(EVP_sha256(), key, (int)klen, d, n, out, &ol) || ol != 32)
         return -1;
