@@ -1,0 +1,193 @@
+/* gcs_sign.c - Google Cloud Storage V4 signed URLs with a service-account
+ * RSA key (GOOG4-RSA-SHA256), and the reader of a service-account JSON key
+ * file (see cloudsign.h).  The canonical request and string to sign are
+ * the query-signed V4 ones of sigv4.c with Google's names; only the last
+ * step differs: RSASSA-PKCS1-v1_5 with SHA-256 instead of the HMAC chain. */
+#include "config.h"
+#include "store/cloudsign.h"
+#include "store/cloudsign_int.h"
+#include "util/text.h"
+#include <json-c/json.h>
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GCS_ALG "GOOG4-RSA-SHA256"
+
+static ds_status fail_with(ds_error *err, ds_status st, const char *why)
+{
+    ds_error_set(err, st, DS_CS_FAILED);
+    ds_error_detail(err, "GCS signing: %s", why);
+    return err ? err->status : st;
+}
+
+/* host without a trailing ":port" (an IPv6 literal keeps its brackets),
+ * malloc'd. */
+static char *host_without_port(const char *host)
+{
+    size_t n = strlen(host);
+    const char *colon = strrchr(host, ':');
+    const char *bracket = strrchr(host, ']');
+    if (colon && (!bracket || colon > bracket) && colon[1]) {
+        const char *p = colon + 1;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (!*p)
+            n = (size_t)(colon - host);
+    }
+    char *o = malloc(n + 1);
+    if (o) {
+        memcpy(o, host, n);
+        o[n] = '\0';
+    }
+    return o;
+}
+
+/* RSASSA-PKCS1-v1_5 / SHA-256 of d[0..n), lower-case hex, into hex. */
+static ds_status rsa_sign_hex(EVP_PKEY *key, const ds_buf *d, ds_buf *hex, ds_error *err)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    unsigned char *sig = NULL;
+    size_t siglen = 0;
+    ds_status st = DS_OK;
+    if (!ctx || EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, key) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0 ||
+        EVP_DigestSign(ctx, NULL, &siglen, (const unsigned char *)d->data, d->len) != 1 ||
+        siglen == 0 || siglen > 2048 || !(sig = malloc(siglen)) ||
+        EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)d->data, d->len) != 1) {
+        ERR_clear_error();
+        st = fail_with(err, DS_ERR_INTERNAL, "the RSA signature failed");
+    } else {
+        char *w = ds_buf_reserve(hex, 2 * siglen + 1);
+        if (!w) {
+            st = fail_with(err, DS_ERR_NOMEM, "the signature does not fit its buffer");
+        } else {
+            ds_hex_encode(sig, siglen, w);
+            ds_buf_commit(hex, 2 * siglen);
+        }
+    }
+    free(sig);
+    EVP_MD_CTX_free(ctx);
+    return st;
+}
+
+ds_status ds_gcs_presign_rsa(EVP_PKEY *key, const char *client_email, int64_t now_s,
+                             int64_t expires_s, const char *url_base, const char *host,
+                             const char *path, const ds_kv *query, size_t nquery, ds_buf *out,
+                             ds_sign_trace *trace, ds_error *err)
+{
+    if (!key || EVP_PKEY_base_id(key) != EVP_PKEY_RSA)
+        return fail_with(err, DS_ERR_CONFIG, "the key is not an RSA key");
+    if (!ds_cs_str_ok(client_email) || !*client_email)
+        return fail_with(err, DS_ERR_CONFIG, "the client e-mail is empty or too long");
+    if (!ds_cs_str_ok(host))
+        return fail_with(err, DS_ERR_INTERNAL, "the host is not valid");
+    char stamp[17], date[9];
+    if (ds_cs_stamp(now_s, stamp, date) < 0)
+        return fail_with(err, DS_ERR_INTERNAL, "the signing time is out of range");
+    char scope[64];
+    memcpy(scope, date, 8);
+    memcpy(scope + 8, "/auto/storage/goog4_request", sizeof "/auto/storage/goog4_request");
+
+    char *bare = host_without_port(host);
+    if (!bare)
+        return fail_with(err, DS_ERR_NOMEM, "out of memory");
+    ds_cs_presign in = {GCS_ALG, "X-Goog-", stamp, scope, client_email, NULL, expires_s,
+                        "GET", bare, path, query, nquery};
+    ds_cs_params params = {0};
+    ds_buf cr, sts, sig;
+    ds_buf_init(&cr, 4 * DS_CLOUDSIGN_MAX);
+    ds_buf_init(&sts, 4096);
+    ds_buf_init(&sig, 8192);
+    ds_status st = ds_cs_presign_prepare(&in, &params, &cr, &sts, err);
+    if (st == DS_OK)
+        st = rsa_sign_hex(key, &sts, &sig, err);
+    if (st == DS_OK)
+        st = ds_cs_presign_finish(&in, &params, url_base, sig.data, 0, out, err);
+    if (st == DS_OK && trace) {
+        ds_cs_trace(trace->canonical_request, &cr);
+        ds_cs_trace(trace->string_to_sign, &sts);
+    }
+    ds_cs_params_free(&params);
+    ds_buf_free(&cr);
+    ds_buf_free(&sts);
+    ds_buf_free(&sig);
+    free(bare);
+    return st;
+}
+
+/* A string member of a JSON object, or NULL. */
+static json_object *str_member(json_object *o, const char *name)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+        return NULL;
+    return v;
+}
+
+ds_status ds_gcs_service_account_parse(const char *json, size_t len, char **client_email,
+                                       EVP_PKEY **key, ds_error *err)
+{
+    *client_email = NULL;
+    *key = NULL;
+    if (!json || len > DS_CLOUDSIGN_MAX || len > INT32_MAX) {
+        ds_error_set(err, DS_ERR_CONFIG, "The service-account key file is not valid.");
+        ds_error_detail(err, "GCS key: missing or larger than %d bytes", DS_CLOUDSIGN_MAX);
+        return err ? err->status : DS_ERR_CONFIG;
+    }
+    json_tokener *tok = json_tokener_new();
+    json_object *root = tok ? json_tokener_parse_ex(tok, json, (int)len) : NULL;
+    const char *why = NULL;
+    if (!tok)
+        why = "out of memory";
+    else if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+             json_tokener_get_parse_end(tok) != len)
+        why = "not one JSON object";
+    json_object *type = NULL, *email = NULL, *pem = NULL;
+    if (!why && !json_object_is_type(root, json_type_object))
+        why = "not a JSON object";
+    if (!why && (type = str_member(root, "type")) &&
+        strcmp(json_object_get_string(type), "service_account") != 0)
+        why = "its type is not service_account";
+    if (!why && (!(email = str_member(root, "client_email")) ||
+                 !ds_cs_str_ok(json_object_get_string(email)) ||
+                 !*json_object_get_string(email)))
+        why = "no client_email";
+    if (!why && !(pem = str_member(root, "private_key")))
+        why = "no private_key";
+    if (!why) {
+        const char *p = json_object_get_string(pem);
+        int plen = json_object_get_string_len(pem);
+        BIO *bio = BIO_new_mem_buf(p, plen);
+        EVP_PKEY *k = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+        BIO_free(bio);
+        ERR_clear_error(); /* a failed PEM read leaves its errors queued */
+        if (!k)
+            why = "private_key is not a PEM private key";
+        else if (EVP_PKEY_base_id(k) != EVP_PKEY_RSA) {
+            why = "private_key is not an RSA key";
+            EVP_PKEY_free(k);
+        } else if (!(*client_email = strdup(json_object_get_string(email)))) {
+            why = "out of memory";
+            EVP_PKEY_free(k);
+        } else {
+            *key = k;
+        }
+        /* the parsed copy of the PEM text is json-c's own buffer */
+        OPENSSL_cleanse((char *)p, (size_t)plen);
+    }
+    json_object_put(root);
+    json_tokener_free(tok);
+    if (why) {
+        ds_error_set(err, DS_ERR_CONFIG, "The service-account key file is not valid.");
+        ds_error_detail(err, "GCS key: %s", why);
+        return err ? err->status : DS_ERR_CONFIG;
+    }
+    return DS_OK;
+}
