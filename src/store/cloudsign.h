@@ -79,7 +79,10 @@ typedef struct ds_sigv4_cfg {
  *   virtual-hosted), S3-encoded here; URL path and canonical URI are the
  *   same bytes.
  * query: extra raw parameters, signed too (may be NULL/0); none may be
- *   named like the signature parameter.
+ *   named like a parameter the signer writes itself (X-Amz-Algorithm,
+ *   -Credential, -Date, -Expires, -Security-Token, -SignedHeaders,
+ *   -Signature; X-Goog-* with GOOG4).  Others such as X-Amz-Content-Sha256
+ *   are allowed (getSignedUrl signs it).
  * now_s: signing time (epoch seconds); expires_s: X-Amz-Expires, 1 to
  *   DS_PRESIGN_MAX_S (else DS_ERR_INVALID_PARAM).
  * Signed: the canonical request
