@@ -306,3 +306,20 @@ int ds_catalog_describe(const ds_catalog *cat, ds_buf *o)
     }
     return rc ? -1 : 0;
 }
+
+const ds_store_cfg *ds_catalog_store(const ds_catalog *cat, const char *location)
+{
+    const ds_store_cfg *best = NULL;
+    size_t best_len = 0;
+    for (size_t i = 0; cat && i < cat->nstores; i++)
+        for (size_t j = 0; j < cat->stores[i]->nprefixes; j++) {
+            const char *pre = cat->stores[i]->prefixes[j];
+            size_t n = strlen(pre);
+            if (n >= best_len && strncmp(location, pre, n) == 0 &&
+                (location[n] == '\0' || location[n] == '/' || pre[n - 1] == '/')) {
+                best = cat->stores[i];
+                best_len = n;
+            }
+        }
+    return best;
+}

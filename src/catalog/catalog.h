@@ -67,6 +67,39 @@ typedef enum {
     DS_OFFLOAD_X_SENDFILE /* X-Sendfile: path (Apache mod_xsendfile, lighttpd) */
 } ds_offload;
 
+/* Object-store credentials and endpoints: one `store.*` stanza each.  A
+ * table whose location starts with one of a store's prefixes is read and
+ * signed with it (the longest matching prefix wins).  Secrets live only
+ * here, in the catalog's arena, and are wiped when it is freed. */
+typedef enum { DS_STORE_S3 = 1, DS_STORE_GCS, DS_STORE_AZURE } ds_store_type;
+
+typedef struct ds_store_cfg {
+    const char *name;
+    ds_store_type type;
+    const char **prefixes; /* location prefixes, no trailing '/' */
+    size_t nprefixes, prefix_cap;
+    const char *endpoint;  /* scheme://host[:port][/path], no trailing '/'; NULL: the cloud's */
+    const char *region;    /* S3 (default us-east-1); GCS "auto" */
+    int path_style;        /* -1: default (path style when an endpoint is set) */
+    /* S3 */
+    const char *access_key_id, *secret_access_key, *session_token;
+    /* Azure */
+    const char *account_name;
+    unsigned char *account_key; /* decoded */
+    size_t account_key_len;
+    /* GCS */
+    const char *hmac_access_id, *hmac_secret;
+    const char *sa_email;     /* from service-account-key-file */
+    void *sa_key;             /* EVP_PKEY *, freed with the catalog */
+    /* transport */
+    int64_t connect_timeout_ms, timeout_ms;
+    int retries;
+    int64_t max_list_pages;
+    const char *ca_file;
+    int line;
+    int secret_line; /* a line naming a secret, for messages */
+} ds_store_cfg;
+
 typedef struct ds_catalog {
     ds_arena *arena; /* owns everything below */
     const char *path;
@@ -93,6 +126,8 @@ typedef struct ds_catalog {
     size_t nshares, share_cap;
     ds_recipient **recipients;
     size_t nrecipients, recipient_cap;
+    ds_store_cfg **stores;
+    size_t nstores, store_cap;
 } ds_catalog;
 
 /* Parses path; on error returns NULL and err->message is "file:line: msg". */
@@ -113,6 +148,9 @@ const char *ds_share_id(const ds_share_cfg *s);
 const char *ds_table_id(const ds_table_cfg *t);
 /* The 16-byte digest of the config's bytes (first use: hashes them). */
 const unsigned char *ds_catalog_generation(const ds_catalog *cat);
+/* The store whose prefix is the longest one that `location` starts with
+ * (at a '/' boundary), or NULL. */
+const ds_store_cfg *ds_catalog_store(const ds_catalog *cat, const char *location);
 
 /* The flat-config implementation of the discovery seam. */
 extern const ds_discovery_ops ds_catalog_discovery;

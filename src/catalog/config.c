@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "catalog/catalog.h"
+#include "store/cloudsign.h"
 #include "util/buf.h"
 #include "util/text.h"
 #include <errno.h>
@@ -26,11 +27,13 @@
 #define MAX_KEY_FILE_BYTES 4096
 #define MIN_KEY_FILE_BYTES 32
 
-enum scope { SC_GLOBAL, SC_SHARE, SC_SCHEMA, SC_TABLE, SC_RECIPIENT };
-static const char *const scope_names[] = {"global", "share", "schema", "table", "recipient"};
+enum scope { SC_GLOBAL, SC_SHARE, SC_SCHEMA, SC_TABLE, SC_RECIPIENT, SC_STORE };
+static const char *const scope_names[] = {"global", "share",     "schema",
+                                          "table",  "recipient", "store"};
 
+/* V_SECRET: free text never quoted back in a message */
 enum vtype { V_NAME, V_NAME_NODOT, V_TEXT, V_URL, V_INT, V_BOOL, V_PATH, V_LOCATION,
-             V_TOKEN_HASH, V_TIME, V_SHARE_LIST, V_ID };
+             V_TOKEN_HASH, V_TIME, V_SHARE_LIST, V_ID, V_SECRET };
 
 /* Duplicate detection in linear time: an open-addressing set of names
  * (compared case-insensitively within one parent: shares, the schemas of a
@@ -79,6 +82,7 @@ struct parser {
     ds_schema_cfg *schema;
     ds_table_cfg *table;
     ds_recipient *recipient;
+    ds_store_cfg *store;
     int64_t ival;              /* parsed value of the current V_INT/V_BOOL/V_TIME */
     const struct keydef *key;  /* key being set */
     /* which non-repeatable keys were seen in the current object / globally */
@@ -95,6 +99,7 @@ struct parser {
 };
 
 static const char token_scope[] = "token";
+static const char store_scope[] = "store";
 
 static uint64_t name_hash(const void *parent, const char *name)
 {
@@ -314,10 +319,12 @@ static int close_recipient(struct parser *p)
     return 0;
 }
 
+static int close_store(struct parser *p);
+
 static int close_stanza(struct parser *p)
 {
     int saved = p->line;
-    int rc = close_table(p) < 0 || close_recipient(p) < 0 ? -1 : 0;
+    int rc = close_table(p) < 0 || close_recipient(p) < 0 || close_store(p) < 0 ? -1 : 0;
     p->line = saved;
     memset(p->seen_obj, 0, sizeof p->seen_obj);
     return rc;
@@ -680,6 +687,367 @@ static int set_recipient_shares(struct parser *p, const char *v)
     return 0;
 }
 
+/* ---- object stores ---------------------------------------------------- */
+
+#define MAX_SECRET_FILE_BYTES (64u * 1024)
+
+static int set_store_name(struct parser *p, const char *v)
+{
+    ds_catalog *c = p->cat;
+    if (unique_name(p, store_scope, v, "store", NULL, NULL) < 0)
+        return -1;
+    if (grow(p, (void **)&c->stores, &c->store_cap, c->nstores, sizeof *c->stores) < 0)
+        return -1;
+    ds_store_cfg *st = ds_arena_alloc(c->arena, sizeof *st);
+    if (!st)
+        return fail(p, "out of memory");
+    memset(st, 0, sizeof *st);
+    if (!(st->name = pdup(p, v)))
+        return -1;
+    st->path_style = -1;
+    st->connect_timeout_ms = 5000;
+    st->timeout_ms = 30000;
+    st->retries = 3;
+    st->max_list_pages = 100000;
+    st->line = p->line;
+    c->stores[c->nstores++] = st;
+    p->store = st;
+    p->share = NULL;
+    p->schema = NULL;
+    p->stanza = SC_STORE;
+    return 0;
+}
+
+static int set_store_type(struct parser *p, const char *v)
+{
+    if (strcmp(v, "s3") == 0)
+        p->store->type = DS_STORE_S3;
+    else if (strcmp(v, "gcs") == 0)
+        p->store->type = DS_STORE_GCS;
+    else if (strcmp(v, "azure") == 0)
+        p->store->type = DS_STORE_AZURE;
+    else
+        return fail(p, "bad value for store.type: '%s' (expected s3, gcs or azure)", Q(v));
+    return 0;
+}
+
+static int set_store_prefix(struct parser *p, const char *v)
+{
+    ds_store_cfg *st = p->store;
+    size_t n = strlen(v);
+    while (n > 0 && v[n - 1] == '/')
+        n--;
+    if (strncmp(v, "file://", 7) == 0)
+        return fail(p, "bad value for store.prefix: '%s' (local tables need no store)", Q(v));
+    if (grow(p, (void **)&st->prefixes, &st->prefix_cap, st->nprefixes, sizeof *st->prefixes) < 0)
+        return -1;
+    const char *pre = ds_arena_strndup(p->cat->arena, v, n);
+    if (!pre)
+        return fail(p, "out of memory");
+    const char *owner;
+    if (unique_id(p, "store.prefix", pre, st->name, &owner) < 0)
+        return -1;
+    if (owner)
+        return fail(p, "store.prefix '%s' is already served by store '%s'", Q(v), Q(owner));
+    st->prefixes[st->nprefixes++] = pre;
+    return 0;
+}
+
+static int set_store_endpoint(struct parser *p, const char *v)
+{
+    size_t n = strlen(v);
+    while (n > 0 && v[n - 1] == '/')
+        n--;
+    return (p->store->endpoint = ds_arena_strndup(p->cat->arena, v, n)) ? 0
+                                                                       : fail(p, "out of memory");
+}
+
+static int set_store_region(struct parser *p, const char *v)
+{
+    for (const char *c = v; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-'))
+            return fail(p, "bad value for store.region: '%s' (expected a region name such as "
+                           "us-east-1)", Q(v));
+    return (p->store->region = pdup(p, v)) ? 0 : -1;
+}
+
+static int set_store_path_style(struct parser *p, const char *v)
+{
+    p->store->path_style = (int)p->ival;
+    return 0;
+}
+
+/* Reads a secret from a file: at most 64 KiB, trailing white space and
+ * line ends dropped.  The contents never reach a message. */
+static char *read_secret_file(struct parser *p, const char *path, size_t *outlen)
+{
+    const char *key = p->key->key;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fail(p, "%s '%s': %s", key, Q(path), strerror(errno));
+        return NULL;
+    }
+    char *buf = ds_arena_alloc(p->cat->arena, MAX_SECRET_FILE_BYTES + 1);
+    if (!buf) {
+        close(fd);
+        fail(p, "out of memory");
+        return NULL;
+    }
+    size_t n = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + n, MAX_SECRET_FILE_BYTES + 1 - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            fail(p, "%s '%s': %s", key, Q(path), strerror(e));
+            return NULL;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n > MAX_SECRET_FILE_BYTES) {
+            close(fd);
+            sodium_memzero(buf, n);
+            fail(p, "%s '%s' is larger than %u bytes", key, Q(path), MAX_SECRET_FILE_BYTES);
+            return NULL;
+        }
+    }
+    close(fd);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+                     buf[n - 1] == '\t'))
+        n--;
+    buf[n] = '\0';
+    if (n == 0 || memchr(buf, '\0', n)) {
+        fail(p, "%s '%s' %s", key, Q(path), n ? "holds a NUL byte" : "is empty");
+        return NULL;
+    }
+    *outlen = n;
+    return buf;
+}
+
+/* `store.X` and `store.X-file` both set one secret; only one of them may
+ * be given. */
+static int put_secret(struct parser *p, const char **slot, const char *v, int from_file)
+{
+    if (*slot)
+        return fail(p, "%s: this secret is already set (give either the value or the file, "
+                       "once)", p->key->key);
+    size_t n;
+    const char *s = from_file ? read_secret_file(p, v, &n) : pdup(p, v);
+    if (!s)
+        return -1;
+    for (const char *c = s; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return fail(p, "%s: the secret holds a control character", p->key->key);
+    *slot = s;
+    p->store->secret_line = p->line;
+    return 0;
+}
+
+static int set_store_access_key_id(struct parser *p, const char *v)
+{
+    return (p->store->access_key_id = pdup(p, v)) ? 0 : -1;
+}
+static int set_store_secret(struct parser *p, const char *v)
+{
+    return put_secret(p, &p->store->secret_access_key, v, 0);
+}
+static int set_store_secret_file(struct parser *p, const char *v)
+{
+    return put_secret(p, &p->store->secret_access_key, v, 1);
+}
+static int set_store_session_token(struct parser *p, const char *v)
+{
+    return put_secret(p, &p->store->session_token, v, 0);
+}
+static int set_store_session_token_file(struct parser *p, const char *v)
+{
+    return put_secret(p, &p->store->session_token, v, 1);
+}
+
+static int set_store_account_name(struct parser *p, const char *v)
+{
+    for (const char *c = v; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
+            return fail(p, "bad value for store.account-name: '%s' (storage account names "
+                           "are lower-case letters and digits)", Q(v));
+    return (p->store->account_name = pdup(p, v)) ? 0 : -1;
+}
+
+static int put_account_key(struct parser *p, const char *v, int from_file)
+{
+    const char *text = NULL;
+    if (put_secret(p, &text, v, from_file) < 0)
+        return -1;
+    ds_store_cfg *st = p->store;
+    if (st->account_key)
+        return fail(p, "%s: the account key is already set (give either store.account-key or "
+                       "store.account-key-file, once)", p->key->key);
+    size_t n = strlen(text), len = 0;
+    unsigned char *key = ds_arena_alloc(p->cat->arena, n);
+    if (!key)
+        return fail(p, "out of memory");
+    const char *end = NULL;
+    if (sodium_base642bin(key, n, text, n, NULL, &len, &end, sodium_base64_VARIANT_ORIGINAL) !=
+            0 || end != text + n || len == 0) {
+        sodium_memzero((void *)text, n);
+        return fail(p, "%s: the account key is not base64 (copy it as the portal shows it)",
+                    p->key->key);
+    }
+    sodium_memzero((void *)text, n);
+    st->account_key = key;
+    st->account_key_len = len;
+    return 0;
+}
+static int set_store_account_key(struct parser *p, const char *v)
+{
+    return put_account_key(p, v, 0);
+}
+static int set_store_account_key_file(struct parser *p, const char *v)
+{
+    return put_account_key(p, v, 1);
+}
+
+static int set_store_hmac_id(struct parser *p, const char *v)
+{
+    return (p->store->hmac_access_id = pdup(p, v)) ? 0 : -1;
+}
+static int set_store_hmac_secret(struct parser *p, const char *v)
+{
+    return put_secret(p, &p->store->hmac_secret, v, 0);
+}
+static int set_store_hmac_secret_file(struct parser *p, const char *v)
+{
+    return put_secret(p, &p->store->hmac_secret, v, 1);
+}
+
+static int set_store_sa_key_file(struct parser *p, const char *v)
+{
+    ds_store_cfg *st = p->store;
+    size_t n;
+    char *json = read_secret_file(p, v, &n);
+    if (!json)
+        return -1;
+    char *email = NULL;
+    EVP_PKEY *key = NULL;
+    ds_error e;
+    ds_error_clear(&e);
+    ds_status rc = ds_gcs_service_account_parse(json, n, &email, &key, &e);
+    sodium_memzero(json, n);
+    if (rc != DS_OK)
+        return fail(p, "store.service-account-key-file '%s': %s", Q(v), e.message);
+    st->sa_email = pdup(p, email);
+    free(email);
+    if (!st->sa_email) {
+        EVP_PKEY_free(key);
+        return -1;
+    }
+    st->sa_key = key;
+    return 0;
+}
+
+static int set_store_connect_timeout(struct parser *p, const char *v)
+{
+    p->store->connect_timeout_ms = p->ival * 1000;
+    return 0;
+}
+static int set_store_timeout(struct parser *p, const char *v)
+{
+    p->store->timeout_ms = p->ival * 1000;
+    return 0;
+}
+static int set_store_retries(struct parser *p, const char *v)
+{
+    p->store->retries = (int)p->ival;
+    return 0;
+}
+static int set_store_max_list_pages(struct parser *p, const char *v)
+{
+    p->store->max_list_pages = p->ival;
+    return 0;
+}
+static int set_store_ca_file(struct parser *p, const char *v)
+{
+    if (access(v, R_OK) < 0)
+        return fail(p, "store.ca-file '%s': %s", Q(v), strerror(errno));
+    return (p->store->ca_file = pdup(p, v)) ? 0 : -1;
+}
+
+static int prefix_fits(ds_store_type t, const char *pre)
+{
+    static const char *const s3[] = {"s3://", "s3a://", NULL};
+    static const char *const gcs[] = {"gs://", NULL};
+    static const char *const az[] = {"abfss://", "abfs://", "az://", "https://", NULL};
+    const char *const *l = t == DS_STORE_S3 ? s3 : t == DS_STORE_GCS ? gcs : az;
+    for (; *l; l++)
+        if (strncmp(pre, *l, strlen(*l)) == 0)
+            return 1;
+    return 0;
+}
+
+static int close_store(struct parser *p)
+{
+    ds_store_cfg *st = p->store;
+    if (!st)
+        return 0;
+    p->store = NULL;
+    p->line = st->line;
+    static const char *const tname[] = {"", "s3", "gcs", "azure"};
+    if (!st->type)
+        return fail(p, "store '%s' has no store.type (s3, gcs or azure)", Q(st->name));
+    if (!st->nprefixes)
+        return fail(p, "store '%s' has no store.prefix (the table locations it serves, such "
+                       "as s3://bucket/)", Q(st->name));
+    for (size_t i = 0; i < st->nprefixes; i++)
+        if (!prefix_fits(st->type, st->prefixes[i]))
+            return fail(p, "store '%s' is of type %s and cannot serve prefix '%s' (%s)",
+                        Q(st->name), tname[st->type], Q(st->prefixes[i]),
+                        st->type == DS_STORE_S3    ? "s3 stores serve s3:// and s3a://"
+                        : st->type == DS_STORE_GCS ? "gcs stores serve gs://"
+                                                   : "azure stores serve abfss://, abfs://, "
+                                                     "az:// and https://");
+    const char *other = NULL;
+    switch (st->type) {
+    case DS_STORE_S3:
+        if (!st->access_key_id != !st->secret_access_key)
+            return fail(p, "store '%s': store.access-key-id and store.secret-access-key go "
+                           "together (or give neither to use AWS_ACCESS_KEY_ID and "
+                           "AWS_SECRET_ACCESS_KEY)", Q(st->name));
+        if (st->session_token && !st->access_key_id)
+            return fail(p, "store '%s': store.session-token needs store.access-key-id",
+                        Q(st->name));
+        if (st->account_name || st->account_key)
+            other = "store.account-name/account-key";
+        else if (st->hmac_access_id || st->hmac_secret || st->sa_key)
+            other = "store.hmac-*/service-account-key-file";
+        break;
+    case DS_STORE_GCS:
+        if (!st->hmac_access_id != !st->hmac_secret)
+            return fail(p, "store '%s': store.hmac-access-id and store.hmac-secret go together",
+                        Q(st->name));
+        if (st->access_key_id || st->secret_access_key || st->session_token)
+            other = "store.access-key-id/secret-access-key/session-token";
+        else if (st->account_name || st->account_key)
+            other = "store.account-name/account-key";
+        break;
+    case DS_STORE_AZURE:
+        if (st->account_key && !st->account_name)
+            return fail(p, "store '%s': store.account-key needs store.account-name",
+                        Q(st->name));
+        if (st->access_key_id || st->secret_access_key || st->session_token)
+            other = "store.access-key-id/secret-access-key/session-token";
+        else if (st->hmac_access_id || st->hmac_secret || st->sa_key)
+            other = "store.hmac-*/service-account-key-file";
+        break;
+    }
+    if (other)
+        return fail(p, "store '%s' is of type %s, which does not use %s", Q(st->name),
+                    tname[st->type], other);
+    return 0;
+}
+
 static const struct keydef keys[] = {
     {"endpoint", SC_GLOBAL, V_URL, 0, 2048, 0, set_endpoint},
     {"url-ttl", SC_GLOBAL, V_INT, 60, 604800, 0, set_url_ttl},
@@ -701,6 +1069,29 @@ static const struct keydef keys[] = {
     {"recipient.token-sha256", SC_RECIPIENT, V_TOKEN_HASH, 0, 0, 1, set_recipient_token},
     {"recipient.expires", SC_RECIPIENT, V_TIME, 0, 0, 0, set_recipient_expires},
     {"recipient.shares", SC_RECIPIENT, V_SHARE_LIST, 0, 65536, 0, set_recipient_shares},
+    {"store.name", SC_STORE, V_NAME, 0, 255, 0, set_store_name},
+    {"store.type", SC_STORE, V_TEXT, 0, 16, 0, set_store_type},
+    {"store.prefix", SC_STORE, V_LOCATION, 0, 4096, 1, set_store_prefix},
+    {"store.endpoint", SC_STORE, V_URL, 0, 2048, 0, set_store_endpoint},
+    {"store.region", SC_STORE, V_TEXT, 0, 64, 0, set_store_region},
+    {"store.path-style", SC_STORE, V_BOOL, 0, 0, 0, set_store_path_style},
+    {"store.access-key-id", SC_STORE, V_ID, 0, 256, 0, set_store_access_key_id},
+    {"store.secret-access-key", SC_STORE, V_SECRET, 0, 4096, 0, set_store_secret},
+    {"store.secret-access-key-file", SC_STORE, V_PATH, 0, 4096, 0, set_store_secret_file},
+    {"store.session-token", SC_STORE, V_SECRET, 0, 8192, 0, set_store_session_token},
+    {"store.session-token-file", SC_STORE, V_PATH, 0, 4096, 0, set_store_session_token_file},
+    {"store.account-name", SC_STORE, V_TEXT, 0, 64, 0, set_store_account_name},
+    {"store.account-key", SC_STORE, V_SECRET, 0, 4096, 0, set_store_account_key},
+    {"store.account-key-file", SC_STORE, V_PATH, 0, 4096, 0, set_store_account_key_file},
+    {"store.hmac-access-id", SC_STORE, V_ID, 0, 256, 0, set_store_hmac_id},
+    {"store.hmac-secret", SC_STORE, V_SECRET, 0, 4096, 0, set_store_hmac_secret},
+    {"store.hmac-secret-file", SC_STORE, V_PATH, 0, 4096, 0, set_store_hmac_secret_file},
+    {"store.service-account-key-file", SC_STORE, V_PATH, 0, 4096, 0, set_store_sa_key_file},
+    {"store.connect-timeout", SC_STORE, V_INT, 1, 600, 0, set_store_connect_timeout},
+    {"store.timeout", SC_STORE, V_INT, 1, 3600, 0, set_store_timeout},
+    {"store.retries", SC_STORE, V_INT, 0, 10, 0, set_store_retries},
+    {"store.max-list-pages", SC_STORE, V_INT, 1, 10000000, 0, set_store_max_list_pages},
+    {"store.ca-file", SC_STORE, V_PATH, 0, 4096, 0, set_store_ca_file},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -830,6 +1221,11 @@ static int check_value(struct parser *p, const struct keydef *k, const char *v)
             return fail(p, "value for %s is too long", k->key);
         return 0;
     }
+    case V_SECRET:
+        if ((int64_t)n > k->max)
+            return fail(p, "value for %s is too long (%zu bytes, at most %lld)", k->key, n,
+                        (long long)k->max);
+        return 0;
     case V_TOKEN_HASH:
         return 0; /* checked by its setter */
     }
@@ -1151,6 +1547,16 @@ void ds_catalog_free(ds_catalog *cat)
     if (cat->log_fd >= 0)
         close(cat->log_fd);
     sodium_memzero(cat->link_key, sizeof cat->link_key);
+    for (size_t i = 0; i < cat->nstores; i++) {
+        ds_store_cfg *st = cat->stores[i];
+        const char *secrets[] = {st->secret_access_key, st->session_token, st->hmac_secret};
+        for (size_t j = 0; j < sizeof secrets / sizeof *secrets; j++)
+            if (secrets[j])
+                sodium_memzero((void *)secrets[j], strlen(secrets[j]));
+        if (st->account_key)
+            sodium_memzero(st->account_key, st->account_key_len);
+        EVP_PKEY_free(st->sa_key);
+    }
     sodium_memzero(cat->token_key, sizeof cat->token_key);
     if (cat->text)
         wipe_text((char *)cat->text, cat->text_len);

@@ -550,6 +550,58 @@ static const struct bad_case bad_cases[] = {
     {EP "file-offload-prefix = /a?b\n", 2, "bad value for file-offload-prefix: '/a?b'"},
     {EP "file-offload-prefix = /a%2Fb\n", 2, "bad value for file-offload-prefix: '/a%2Fb'"},
     {EP "file-offload-prefix = /a\\b\n", 2, "bad value for file-offload-prefix"},
+    /* object stores */
+    {EP "store.name = s\nstore.prefix = s3://b/\n", 2,
+     "store 's' has no store.type (s3, gcs or azure)"},
+    {EP "store.name = s\nstore.type = s3\n", 2, "store 's' has no store.prefix"},
+    {EP "store.name = s\nstore.type = minio\n", 3,
+     "bad value for store.type: 'minio' (expected s3, gcs or azure)"},
+    {EP "store.name = s\nstore.type = s3\nstore.prefix = gs://b\n", 2,
+     "store 's' is of type s3 and cannot serve prefix 'gs://b' (s3 stores serve s3:// and "
+     "s3a://)"},
+    {EP "store.name = s\nstore.type = s3\nstore.prefix = file:///srv\n", 4,
+     "bad value for store.prefix: 'file:///srv' (local tables need no store)"},
+    {EP "store.name = s\nstore.type = s3\nstore.prefix = s3://b\nstore.name = t\n"
+        "store.type = s3\nstore.prefix = s3://b/\n",
+     7, "store.prefix 's3://b/' is already served by store 's'"},
+    {EP "store.name = s\nstore.type = s3\nstore.prefix = s3://b\nstore.name = S\n", 5,
+     "duplicate store name 'S'"},
+    {EP "store.name = s\nstore.type = s3\nstore.prefix = s3://b\n"
+        "store.access-key-id = AK\n",
+     2, "store 's': store.access-key-id and store.secret-access-key go together"},
+    {EP "store.name = s\nstore.type = s3\nstore.prefix = s3://b\n"
+        "store.secret-access-key = SeCrEt\nstore.secret-access-key-file = @EXACT32@\n",
+     6, "store.secret-access-key-file: this secret is already set"},
+    {EP "store.name = s\nstore.type = s3\nstore.prefix = s3://b\n"
+        "store.secret-access-key-file = @MISSING@\n",
+     5, "store.secret-access-key-file '@MISSING@': No such file or directory"},
+    {EP "store.name = s\nstore.type = s3\nstore.prefix = s3://b\nstore.account-name = a\n",
+     2, "store 's' is of type s3, which does not use store.account-name/account-key"},
+    {EP "store.name = s\nstore.type = azure\nstore.prefix = az://c\n"
+        "store.account-key = bm90LWEta2V5\n",
+     2, "store 's': store.account-key needs store.account-name"},
+    {EP "store.name = s\nstore.type = azure\nstore.prefix = az://c\n"
+        "store.account-name = acct\nstore.account-key = not*base64!\n",
+     6, "store.account-key: the account key is not base64 (copy it as the portal shows it)"},
+    {EP "store.name = s\nstore.type = azure\nstore.prefix = az://c\n"
+        "store.account-name = Bad_Name\n",
+     5, "bad value for store.account-name: 'Bad_Name'"},
+    {EP "store.name = s\nstore.type = gcs\nstore.prefix = gs://b\nstore.hmac-secret = x\n",
+     2, "store 's': store.hmac-access-id and store.hmac-secret go together"},
+    {EP "store.name = s\nstore.type = gcs\nstore.prefix = gs://b\n"
+        "store.service-account-key-file = @EXACT32@\n",
+     5, "store.service-account-key-file '@EXACT32@':"},
+    {EP "store.name = s\nstore.type = s3\nstore.region = US East\n", 4,
+     "bad value for store.region: 'US East'"},
+    {EP "store.name = s\nstore.type = s3\nstore.timeout = 0\n", 4,
+     "bad value for store.timeout: '0' (expected an integer from 1 to 3600)"},
+    {EP "store.name = s\nstore.type = s3\nstore.retries = 11\n", 4,
+     "bad value for store.retries: '11'"},
+    {EP "store.name = s\nstore.type = s3\nstore.endpoint = 127.0.0.1:9000\n", 4,
+     "bad value for store.endpoint: '127.0.0.1:9000' (expected an http:// or https:// URL"},
+    {EP "store.type = s3\n", 2, "store.type outside its stanza"},
+    {EP "store.name = s\nstore.type = s3\nstore.prefix = s3://b\ntable.name = t\n", 5,
+     "table.name 't' must follow a schema.name"},
     /* syntax */
     {EP "share.name a\n", 2, "expected 'key = value', got 'share.name a'"},
     {EP "= a\n", 2, "missing key before '='"},
@@ -593,6 +645,73 @@ static char *subst_paths(const char *text)
     return tu_subst(text, marks, vals, N_ELEMS(marks));
 }
 
+
+/* store.* stanzas: fields, defaults, longest-prefix lookup, and secrets
+ * that never reach a message. */
+START_TEST(store_stanzas)
+{
+    static const char text[] =
+        "endpoint = https://x.example/ds\n"
+        "store.name = lake\n"
+        "store.type = s3\n"
+        "store.prefix = s3://lake/\n"
+        "store.prefix = s3a://lake\n"
+        "store.endpoint = http://127.0.0.1:9000/\n"
+        "store.region = eu-west-1\n"
+        "store.path-style = false\n"
+        "store.access-key-id = AKIAEXAMPLE\n"
+        "store.secret-access-key = \"s3cr3t value\"\n"
+        "store.timeout = 7\n"
+        "store.retries = 0\n"
+        "store.name = raw\n"
+        "store.type = s3\n"
+        "store.prefix = s3://lake/raw\n"
+        "store.name = blob\n"
+        "store.type = azure\n"
+        "store.prefix = abfss://c@acct.dfs.core.windows.net/\n"
+        "store.account-name = acct\n"
+        "store.account-key = AAECAwQ=\n";
+    ds_error err;
+    ds_catalog *c = parse("s.conf", text, &err);
+    ck_assert_msg(c != NULL, "%s", err.message);
+    ck_assert_int_eq((int)c->nstores, 3);
+    const ds_store_cfg *l = c->stores[0];
+    ck_assert_str_eq(l->name, "lake");
+    ck_assert_int_eq(l->type, DS_STORE_S3);
+    ck_assert_int_eq((int)l->nprefixes, 2);
+    ck_assert_str_eq(l->prefixes[0], "s3://lake");
+    ck_assert_str_eq(l->endpoint, "http://127.0.0.1:9000");
+    ck_assert_str_eq(l->region, "eu-west-1");
+    ck_assert_int_eq(l->path_style, 0);
+    ck_assert_str_eq(l->secret_access_key, "s3cr3t value");
+    ck_assert_int_eq((int)l->timeout_ms, 7000);
+    ck_assert_int_eq((int)l->connect_timeout_ms, 5000);
+    ck_assert_int_eq(l->retries, 0);
+    ck_assert_int_eq(c->stores[1]->path_style, -1);
+    ck_assert_int_eq(c->stores[1]->retries, 3);
+    ck_assert_int_eq((int)c->stores[2]->account_key_len, 5);
+    ck_assert_int_eq(c->stores[2]->account_key[4], 4);
+    /* the longest prefix wins, at a '/' boundary only */
+    ck_assert_ptr_eq(ds_catalog_store(c, "s3://lake/t1"), l);
+    ck_assert_ptr_eq(ds_catalog_store(c, "s3a://lake/t1"), l);
+    ck_assert_ptr_eq(ds_catalog_store(c, "s3://lake/raw/t"), c->stores[1]);
+    ck_assert_ptr_eq(ds_catalog_store(c, "s3://lake/rawer"), l);
+    ck_assert_ptr_null(ds_catalog_store(c, "s3://lakehouse/t"));
+    ck_assert_ptr_null(ds_catalog_store(c, "gs://lake/t"));
+    ck_assert_ptr_eq(ds_catalog_store(c, "abfss://c@acct.dfs.core.windows.net/x/y"),
+                     c->stores[2]);
+    ds_catalog_free(c);
+
+    /* a rejected secret is never quoted */
+    static const char bad[] = "endpoint = https://x.example/ds\n"
+                              "store.name = s\nstore.type = azure\nstore.prefix = az://c\n"
+                              "store.account-name = a\nstore.account-key = TopSecret!!\n";
+    ck_assert_ptr_null(parse("b.conf", bad, &err));
+    ck_assert_ptr_null(strstr(err.message, "TopSecret"));
+    ck_assert_ptr_null(strstr(err.detail, "TopSecret"));
+}
+END_TEST
+
 START_TEST(bad_input)
 {
     const struct bad_case *c = &bad_cases[_i];
@@ -631,6 +750,18 @@ START_TEST(bad_input_fixtures_sound)
            "table.location = file:///srv/t\n",
         EP "file-offload = x-accel-redirect\nfile-offload-prefix = /_files\n",
         EP "file-offload = x-sendfile\n",
+        EP "store.name = s\nstore.type = s3\nstore.prefix = s3://b\n",
+        EP "store.name = s\nstore.type = s3\nstore.prefix = s3://b\nstore.name = t\n"
+           "store.type = s3\nstore.prefix = s3://c/\n",
+        EP "store.name = s\nstore.type = s3\nstore.prefix = s3://b\n"
+           "store.access-key-id = AK\nstore.secret-access-key = x\n",
+        EP "store.name = s\nstore.type = s3\nstore.prefix = s3://b\n"
+           "store.access-key-id = AK\nstore.secret-access-key-file = @EXACT32@\n",
+        EP "store.name = s\nstore.type = azure\nstore.prefix = az://c\n"
+           "store.account-name = acct\nstore.account-key = bm90LWEta2V5\n",
+        EP "store.name = s\nstore.type = gcs\nstore.prefix = gs://b\n"
+           "store.hmac-access-id = GOOG1\nstore.hmac-secret = x\n",
+        EP "store.name = s\nstore.type = s3\nstore.prefix = s3://b\n" SH TB,
     };
     for (size_t i = 0; i < N_ELEMS(ok); i++) {
         char *text = subst_paths(ok[i]);
@@ -762,6 +893,7 @@ static Suite *config_suite(void)
     tcase_add_test(tc, generation_tracks_text);
     tcase_add_test(tc, link_key_file_good);
     tcase_add_test(tc, describe);
+    tcase_add_test(tc, store_stanzas);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("bad");
