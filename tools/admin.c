@@ -39,24 +39,47 @@ static void usage(FILE *f)
             "        write a new random key for link-key-file (mode 0600)\n"
             "  check [-c CONF]\n"
             "        validate a config and print the resolved catalog\n"
-            "  snapshot [-v VERSION | -t TIMESTAMP] [-j] [-C] [-n] LOCATION\n"
+            "  snapshot [-c CONF] [-v VERSION | -t TIMESTAMP] [-j] [-C] [-n] LOCATION\n"
             "        replay a table's Delta log and print its snapshot: version, protocol,\n"
             "        metadata and live files (-j: as one JSON object; -C: ignore\n"
             "        checkpoints and replay every commit from version 0; -n: print\n"
             "        only the counts, not the files)\n"
-            "  history [-j] LOCATION\n"
+            "  history [-c CONF] [-j] LOCATION\n"
             "        print the commit timestamps of the table's versions\n"
-            "  changes [-j] [-d] (-s VERSION | -S TIMESTAMP) [-e VERSION | -E TIMESTAMP]\n"
-            "          LOCATION\n"
+            "  changes [-c CONF] [-j] [-d] (-s VERSION | -S TIMESTAMP)\n"
+            "          [-e VERSION | -E TIMESTAMP] LOCATION\n"
             "        print the change data feed of a version range (-d: the data changes\n"
             "        a streaming query returns instead), with commit timestamps\n"
             "  sign [-c CONF] [-r RECIPIENT] [-t TTL] SHARE.SCHEMA.TABLE PATH\n"
             "        print a signed /files/ URL for the object PATH (as the Delta log writes\n"
             "        it: URI-encoded, relative to the table) of a table on local disk,\n"
             "        valid TTL seconds (default: the config's url-ttl)\n"
+            "LOCATION is a directory, a file:// URL or an object-store URL (s3://, s3a://,\n"
+            "gs://, abfss://, az://, https://); snapshot, history and changes read object\n"
+            "stores with the store.* stanzas of -c CONF, else with credentials from the\n"
+            "environment (see delta-sharing.conf(5)).\n"
             "CONF defaults to $DELTA_SHARING_CONF, else %s.\n"
             "-f overwrites an existing output file.\n",
             DS_DEFAULT_CONFIG);
+}
+
+/* -c of snapshot, history and changes: the config whose store.* stanzas
+ * give the credentials for object-store locations (without it they come
+ * from the environment). */
+static const char *store_conf;
+static ds_catalog *store_cat;
+
+static const ds_catalog *store_catalog(void)
+{
+    if (!store_conf || store_cat)
+        return store_cat;
+    ds_error err;
+    ds_error_clear(&err);
+    if (!(store_cat = ds_catalog_load(store_conf, &err))) {
+        fprintf(stderr, "delta-sharing-admin: %s\n", err.message);
+        exit(2);
+    }
+    return store_cat;
 }
 
 static const char *default_conf(const char *conf)
@@ -451,7 +474,7 @@ static int cmd_snapshot(int argc, char **argv)
     ds_at at = {DS_AT_LATEST, 0, 0, 0};
     int json = 0, opt;
     int count_only = 0;
-    while ((opt = getopt(argc, argv, "v:t:jCn")) != -1) {
+    while ((opt = getopt(argc, argv, "v:t:jCnc:")) != -1) {
         switch (opt) {
         case 'n': count_only = 1; break;
         case 'C': at.commits_only = 1; break;
@@ -470,6 +493,7 @@ static int cmd_snapshot(int argc, char **argv)
             }
             break;
         case 'j': json = 1; break;
+        case 'c': store_conf = optarg; break;
         default: usage(stderr); return 2;
         }
     }
@@ -483,7 +507,7 @@ static int cmd_snapshot(int argc, char **argv)
     ds_error_clear(&err);
     ds_store store;
     ds_snapshot *s = NULL;
-    if (!url || ds_store_for(url, &store, &err) != DS_OK ||
+    if (!url || ds_store_for(store_catalog(), url, &store, &err) != DS_OK ||
         ds_snapshot_load(&store, url, &at, &s, &err) != DS_OK)
         return fail_table(argv[optind], &err, json);
     const ds_protocol *p = ds_snapshot_protocol(s);
@@ -560,7 +584,11 @@ static int cmd_snapshot(int argc, char **argv)
 static int cmd_history(int argc, char **argv)
 {
     int json = 0, opt;
-    while ((opt = getopt(argc, argv, "j")) != -1) {
+    while ((opt = getopt(argc, argv, "jc:")) != -1) {
+        if (opt == 'c') {
+            store_conf = optarg;
+            continue;
+        }
         if (opt != 'j') {
             usage(stderr);
             return 2;
@@ -579,7 +607,7 @@ static int cmd_history(int argc, char **argv)
     ds_arena *a = ds_arena_new(0);
     ds_commit_ts *ts;
     size_t n;
-    if (!a || !url || ds_store_for(url, &store, &err) != DS_OK ||
+    if (!a || !url || ds_store_for(store_catalog(), url, &store, &err) != DS_OK ||
         ds_commit_timestamps(&store, url, a, &ts, &n, &err) != DS_OK) {
         ds_arena_free(a);
         return fail_table(argv[optind], &err, json);
@@ -650,7 +678,7 @@ static int cmd_changes(int argc, char **argv)
 {
     int json = 0, data = 0, opt;
     const char *sv = NULL, *st = NULL, *ev = NULL, *et = NULL;
-    while ((opt = getopt(argc, argv, "jds:S:e:E:")) != -1) {
+    while ((opt = getopt(argc, argv, "jds:S:e:E:c:")) != -1) {
         switch (opt) {
         case 'j': json = 1; break;
         case 'd': data = 1; break;
@@ -658,6 +686,7 @@ static int cmd_changes(int argc, char **argv)
         case 'S': st = optarg; break;
         case 'e': ev = optarg; break;
         case 'E': et = optarg; break;
+        case 'c': store_conf = optarg; break;
         default: usage(stderr); return 2;
         }
     }
@@ -683,7 +712,7 @@ static int cmd_changes(int argc, char **argv)
     ds_store store;
     ds_history *h = NULL;
     ds_snapshot *s = NULL;
-    if (!url || ds_store_for(url, &store, &err) != DS_OK ||
+    if (!url || ds_store_for(store_catalog(), url, &store, &err) != DS_OK ||
         ds_history_open(&store, url, &h, &err) != DS_OK)
         goto fail;
     if ((st && ds_history_version_at(h, st_ms, DS_TS_STARTING, &start, &err) != DS_OK) ||

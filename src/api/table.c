@@ -56,7 +56,7 @@ static ds_status open_table(ds_request *req, table_ctx *tc, ds_error *err)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
     if (!tc->t.location)
         return ds_error_set(err, DS_ERR_INTERNAL, NULL);
-    return ds_store_for(tc->t.location, &tc->store, err);
+    return ds_store_for(srv->cat, tc->t.location, &tc->store, err);
 }
 
 static ds_status need_history(const table_ctx *tc, ds_error *err)

@@ -188,15 +188,3 @@ const ds_store_ops ds_local_store = {
     .get_range = local_get_range,
     .stat = local_stat,
 };
-
-ds_status ds_store_for(const char *location, ds_store *out, ds_error *err)
-{
-    if (strncmp(location, "file:///", 8) == 0) {
-        out->ops = &ds_local_store;
-        out->ctx = NULL;
-        return DS_OK;
-    }
-    ds_error_set(err, DS_ERR_UNSUPPORTED, "This table's storage is not supported yet.");
-    ds_error_detail(err, "no store for location %.200s", location);
-    return err->status;
-}

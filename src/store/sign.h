@@ -58,13 +58,20 @@ typedef struct ds_signer {
 struct ds_catalog;
 /* Picks the signer for a table location: file:/// tables get the local
  * link signer keyed by the catalog's link key (the config refuses a
- * file:/// table without link-key-file); anything else is
- * DS_ERR_UNSUPPORTED for now. */
+ * file:/// table without link-key-file); object-store locations get
+ * ds_cloud_signer. */
 ds_status ds_signer_for(const struct ds_catalog *cat, const char *location, ds_signer *out,
                         ds_error *err);
 
 /* The local-link signer; ctx is the catalog (endpoint, link key). */
 extern const ds_signer_ops ds_local_signer;
+
+/* The object stores' signer (cloud.c): S3 SigV4 query signing (at most 7
+ * days), GCS V4 (RSA with a service-account key, else HMAC), Azure service
+ * SAS (read, one blob).  ctx is the store's config. */
+extern const ds_signer_ops ds_cloud_signer;
+ds_status ds_cloud_signer_for(const struct ds_catalog *cat, const char *location,
+                              ds_signer *out, ds_error *err);
 
 /* Longest token accepted or produced (characters).  With the endpoint, the
  * object path and the signature the whole URL must also fit the request

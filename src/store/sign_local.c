@@ -426,9 +426,7 @@ ds_status ds_signer_for(const ds_catalog *cat, const char *location, ds_signer *
         out->ctx = (void *)cat;
         return DS_OK;
     }
-    ds_error_set(err, DS_ERR_UNSUPPORTED, "This table's storage is not supported yet.");
-    ds_error_detail(err, "no signer for location %.200s", location);
-    return err->status;
+    return ds_cloud_signer_for(cat, location, out, err);
 }
 
 /* ---- open --------------------------------------------------------------- */

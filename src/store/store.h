@@ -4,7 +4,7 @@
  * given name and is paged internally (the callback sees one entry at a
  * time); reads can be ranged.  Every call returns a status and fills a
  * caller-owned ds_error; DS_ERR_NOT_FOUND means the object does not exist.
- * Implementations: local files (file://) here; S3, GCS and Azure later.
+ * Implementations: local files (local.c); S3, GCS and Azure (cloud.c).
  */
 #ifndef DS_STORE_H
 #define DS_STORE_H
@@ -44,6 +44,14 @@ typedef struct ds_store {
 /* The local-file store: URLs are file:///absolute/path. */
 extern const ds_store_ops ds_local_store;
 
-/* Picks the store for a table location (file:// only for now). */
-ds_status ds_store_for(const char *location, ds_store *out, ds_error *err);
+/* The object stores (S3, GCS, Azure; cloud.c). */
+extern const ds_store_ops ds_cloud_store;
+
+struct ds_catalog;
+/* Picks the store for a table location: file:/// is the local store;
+ * s3://, s3a://, gs://, abfss://, abfs://, az:// and https:// locations go
+ * to the object stores, with the catalog's store.* stanza whose prefix
+ * matches (cat may be NULL), else credentials from the environment. */
+ds_status ds_store_for(const struct ds_catalog *cat, const char *location, ds_store *out,
+                       ds_error *err);
 #endif

@@ -619,7 +619,7 @@ static ds_snapshot *load_many(const char *dir)
     static ds_store st;
     ds_error err;
     ds_error_clear(&err);
-    ck_assert_int_eq(ds_store_for(u, &st, &err), DS_OK);
+    ck_assert_int_eq(ds_store_for(NULL, u, &st, &err), DS_OK);
     ds_at at = {DS_AT_LATEST, 0, 0, 0};
     ds_snapshot *s = NULL;
     ck_assert_msg(ds_snapshot_load(&st, u, &at, &s, &err) == DS_OK, "%s: %s %s", u, err.message,

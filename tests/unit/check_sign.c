@@ -1239,12 +1239,19 @@ START_TEST(signer_for)
     ck_assert_int_eq(ds_signer_for(cat_a, "file:///srv/t", &sg, &err), DS_OK);
     ck_assert_ptr_eq(sg.ops, &ds_local_signer);
     ck_assert_ptr_eq(sg.ctx, cat_a);
-    static const char *const others[] = {"s3://b/t", "gs://b/t", "abfss://c@a/t",
-                                         "https://h/t", "file://host/t"};
+    /* object stores get the cloud signer; anything else is refused */
+    static const char *const clouds[] = {"s3://b/t", "s3a://b/t", "gs://b/t", "abfss://c@a/t",
+                                         "az://c/t", "https://h/t"};
+    for (size_t i = 0; i < N_ELEMS(clouds); i++) {
+        ds_error_clear(&err);
+        ck_assert_int_eq(ds_signer_for(cat_a, clouds[i], &sg, &err), DS_OK);
+        ck_assert_ptr_eq(sg.ops, &ds_cloud_signer);
+    }
+    static const char *const others[] = {"file://host/t", "hdfs://nn/t", "http://h/t"};
     for (size_t i = 0; i < N_ELEMS(others); i++) {
         ds_error_clear(&err);
         ck_assert_int_eq(ds_signer_for(cat_a, others[i], &sg, &err), DS_ERR_UNSUPPORTED);
-        ck_assert_str_eq(err.message, "This table's storage is not supported yet.");
+        ck_assert_str_eq(err.message, "This table's storage is not supported.");
         ck_assert_ptr_nonnull(strstr(err.detail, others[i]));
     }
     ds_catalog *none = catalog_with(NULL);
@@ -1374,7 +1381,7 @@ START_TEST(dv_fixtures)
     ds_store st;
     ds_error err;
     ds_error_clear(&err);
-    ck_assert_int_eq(ds_store_for(url, &st, &err), DS_OK);
+    ck_assert_int_eq(ds_store_for(NULL, url, &st, &err), DS_OK);
     ds_at at = {DS_AT_LATEST, 0, 0, 0};
     ds_snapshot *s = NULL;
     ck_assert_msg(ds_snapshot_load(&st, url, &at, &s, &err) == DS_OK, "%s: %s", url,

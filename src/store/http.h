@@ -1,0 +1,63 @@
+/* http.h - the object stores' HTTP client: one libcurl handle per process,
+ * reused across requests (so connections to a store stay open between the
+ * requests a FastCGI worker serves), with connect and total timeouts,
+ * bounded retries with backoff, TLS verification always on, and capped
+ * response bodies.
+ *
+ * Every failure becomes a ds_error whose public message says only that the
+ * table's storage failed (502, DS_ERR_STORAGE) or was too slow (504,
+ * DS_ERR_TIMEOUT); the log detail names the method, host and path (never
+ * the query, which may hold a signature, nor any header).  A 404 becomes
+ * DS_ERR_NOT_FOUND.
+ */
+#ifndef DS_HTTP_H
+#define DS_HTTP_H
+#include "deltasharing.h"
+#include "util/buf.h"
+#include <stdint.h>
+
+typedef struct ds_http_opts {
+    int64_t connect_timeout_ms, timeout_ms;
+    int retries;         /* extra attempts after the first */
+    const char *ca_file; /* NULL: the system's CA store */
+} ds_http_opts;
+
+/* Where a response body goes: a growable buffer (capped by its max), or a
+ * caller's fixed buffer that must be filled exactly (ranged reads). */
+typedef struct ds_http_sink {
+    ds_buf *buf;
+    unsigned char *fixed;
+    size_t fixed_len;
+} ds_http_sink;
+
+typedef struct ds_http_resp {
+    long status;
+    int64_t content_length; /* -1: none */
+    int64_t last_modified_s; /* -1: none */
+    int64_t range_total;     /* total size from Content-Range, -1: none */
+} ds_http_resp;
+
+/* A request signs itself again before each attempt (a retry may come
+ * later than the signature's clock allows); sign() fills url and the
+ * header lines ("Name: value\n") for the attempt. */
+typedef ds_status (*ds_http_sign_fn)(void *ctx, ds_buf *url, ds_buf *headers, ds_error *err);
+
+/* Performs method (GET or HEAD) with the request sign() builds; retries
+ * connection failures, 429 and 5xx.  Statuses other than 200/206 are
+ * errors (DS_ERR_NOT_FOUND for 404), except that `ok_status` (0: none) is
+ * also accepted.  `what` names the request in log details ("list",
+ * "get").  On error the sink's contents are unspecified. */
+ds_status ds_http_perform(const ds_http_opts *o, const char *method, ds_http_sign_fn sign,
+                          void *sign_ctx, const ds_http_sink *sink, ds_http_resp *resp,
+                          const char *what, ds_error *err);
+
+/* Counts of requests since start (attempts, including retries), for the
+ * admin tool's statistics and the benchmarks. */
+typedef struct ds_http_stats {
+    uint64_t requests, retries, bytes;
+} ds_http_stats;
+void ds_http_stats_get(ds_http_stats *out);
+
+/* Frees the process's handle (tests, embedding programs). */
+void ds_http_cleanup(void);
+#endif
