@@ -439,7 +439,9 @@ class Handler(BaseHTTPRequestHandler):
         if fault and fault["kind"] == "slow":
             time.sleep(float(fault.get("seconds", 1)))
         elif fault and fault["kind"] == "reset":
+            # linger 0: close() sends RST; Server.shutdown_request skips the FIN
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.server.to_reset.add(self.connection)
             self.close_connection = True
             return
         elif fault and fault["kind"] == "truncate":
@@ -534,6 +536,18 @@ class Handler(BaseHTTPRequestHandler):
         self.send(404, b'{"error": "no such control path"}', [("Content-Type", "application/json")])
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    to_reset = set()
+
+    def shutdown_request(self, request):
+        if request in self.to_reset:
+            self.to_reset.discard(request)
+            request.close()
+        else:
+            super().shutdown_request(request)
+
+
 def main():
     global OPTS
     ap = argparse.ArgumentParser(description="A small S3 / GCS XML object store for tests.")
@@ -551,8 +565,7 @@ def main():
     OPTS = ap.parse_args()
     OPTS.root = os.path.abspath(OPTS.root)
     reset_stats()
-    ThreadingHTTPServer.daemon_threads = True
-    srv = ThreadingHTTPServer(("127.0.0.1", OPTS.port), Handler)
+    srv = Server(("127.0.0.1", OPTS.port), Handler)
     print("READY %d" % srv.server_address[1], flush=True)
     try:
         srv.serve_forever()
