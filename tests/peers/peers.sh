@@ -78,6 +78,7 @@ peers_require() {
     command -v node >/dev/null 2>&1 || peers_skip_or_fail "node not found in PATH"
     command -v curl >/dev/null 2>&1 || peers_skip_or_fail "curl not found in PATH"
     command -v python3 >/dev/null 2>&1 || peers_skip_or_fail "python3 not found in PATH"
+    command -v openssl >/dev/null 2>&1 || peers_skip_or_fail "openssl not found in PATH"
     node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
         peers_skip_or_fail "node $(node --version) is older than 20"
     peers_modules=$(peers_find_modules) ||
