@@ -7,7 +7,12 @@ cd "$(dirname "$0")/.."
 
 PKGS="build-essential autoconf automake libtool pkg-config libfcgi-dev libjson-c-dev
 libcurl4-openssl-dev libsodium-dev libssl-dev zlib1g-dev libzstd-dev libsnappy-dev check nginx
-lighttpd spawn-fcgi curl python3 apache2 libapache2-mod-fcgid systemd"
+lighttpd spawn-fcgi curl python3 openssl apache2 libapache2-mod-fcgid systemd"
+# The object-store peers (tests/peers) run on Node.  A machine that already
+# has node and npm (not necessarily from Debian) keeps them.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    PKGS="$PKGS nodejs npm"
+fi
 
 missing=""
 for p in $PKGS; do
@@ -21,6 +26,9 @@ if [ -n "$missing" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
+
+# The peers' pinned npm set, exactly as the lock file says.
+npm ci --prefix tests/peers --no-audit --no-fund
 
 autoreconf -fi
 ./configure --enable-werror --enable-static-cgi "$@"
