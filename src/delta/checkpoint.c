@@ -7,6 +7,8 @@
  * `remove`, `stats_parsed` (unless `stats` is absent) are never read. */
 #include "config.h"
 #include "delta/checkpoint.h"
+#include "delta/snapshot_int.h"
+#include "store/store.h"
 #include "parquet/parquet.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -22,13 +24,83 @@
 typedef struct pq_src {
     const ds_store *store;
     const char *url;
+    const unsigned char *mem; /* the whole object, when fetched */
+    size_t mem_len;
 } pq_src;
 
 static ds_status src_read_at(void *ctx, uint64_t off, size_t n, unsigned char *buf,
                              ds_error *err)
 {
     pq_src *src = ctx;
+    if (src->mem) {
+        if (off > src->mem_len || n > src->mem_len - off) {
+            ds_error_set(err, DS_ERR_INTERNAL, NULL);
+            ds_error_detail(err, "%.300s: read past the end", src->url);
+            return err->status;
+        }
+        memcpy(buf, src->mem + off, n);
+        return DS_OK;
+    }
     return src->store->ops->get_range(src->store->ctx, src->url, off, n, buf, err);
+}
+
+/* Checkpoints on an object store up to this size are read in one request
+ * and kept for the snapshot's life (a Parquet file is otherwise read in
+ * dozens of small ranges, each a round trip); bigger ones are read range
+ * by range. */
+#define FETCH_WHOLE_MAX (64u * 1024 * 1024)
+
+static ds_status fetch_whole(const ds_snapshot *cs, const char *url, uint64_t size,
+                             pq_src *src, ds_error *err)
+{
+    ds_snapshot *s = (ds_snapshot *)cs; /* the cache is the only mutable part */
+    pthread_mutex_lock(&s->fetch_lock);
+    ds_fetched *f;
+    for (f = s->fetched; f; f = f->next)
+        if (strcmp(f->url, url) == 0)
+            break;
+    ds_status st = DS_OK;
+    if (!f) {
+        f = calloc(1, sizeof *f);
+        if (!f || !(f->url = strdup(url)) || !(f->data = malloc(size ? size : 1))) {
+            if (f)
+                free(f->url);
+            free(f);
+            f = NULL;
+            st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+        } else if ((st = s->store->ops->get_range(s->store->ctx, url, 0, (size_t)size, f->data,
+                                                  err)) != DS_OK) {
+            free(f->url);
+            free(f->data);
+            free(f);
+            f = NULL;
+        } else {
+            f->len = (size_t)size;
+            f->next = s->fetched;
+            s->fetched = f;
+        }
+    }
+    pthread_mutex_unlock(&s->fetch_lock);
+    if (f) {
+        src->mem = f->data;
+        src->mem_len = f->len;
+    }
+    return st;
+}
+
+/* The object's size from the log listing when it is there (no request). */
+static int listed_size(const ds_snapshot *s, const char *url, uint64_t *size)
+{
+    size_t ll = strlen(s->log_url);
+    if (strncmp(url, s->log_url, ll) != 0)
+        return 0;
+    const char *name = url + ll;
+    for (size_t i = 0; i < s->nentries; i++)
+        if (strcmp(s->entries[i].name, name) == 0) {
+            *size = s->entries[i].size;
+            return 1;
+        }
+    return 0;
 }
 
 /* After a failed Parquet call: a malformed file becomes a corrupt-log error
@@ -46,14 +118,24 @@ static int pq_failed(ds_error *err)
 static ds_status open_parquet(const ds_snapshot *s, const char *url, pq_src *src,
                               ds_pq_file **f, ds_error *err)
 {
-    ds_store_entry st;
+    memset(src, 0, sizeof *src);
     src->store = s->store;
     src->url = url;
-    if (s->store->ops->stat(s->store->ctx, url, &st, err) != DS_OK) {
+    uint64_t size;
+    int remote = s->store->ops != &ds_local_store;
+    if (!remote || !listed_size(s, url, &size)) {
+        ds_store_entry st;
+        if (s->store->ops->stat(s->store->ctx, url, &st, err) != DS_OK) {
+            ds_error_kind(err, "storage");
+            return err->status;
+        }
+        size = st.size;
+    }
+    if (remote && size <= FETCH_WHOLE_MAX && fetch_whole(s, url, size, src, err) != DS_OK) {
         ds_error_kind(err, "storage");
         return err->status;
     }
-    ds_pq_io io = {src_read_at, src, st.size};
+    ds_pq_io io = {src_read_at, src, size};
     if (ds_pq_open(&io, f, err) != DS_OK) {
         pq_failed(err);
         ds_error_detail(err, "checkpoint %.300s", url);

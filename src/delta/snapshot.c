@@ -723,6 +723,7 @@ ds_snapshot *ds_snapshot_new(const ds_store *store, const char *root)
     ds_snapshot *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    pthread_mutex_init(&s->fetch_lock, NULL);
     s->arena = ds_arena_new(0);
     s->scratch = ds_arena_new(0);
     size_t rl = strlen(root);
@@ -815,6 +816,13 @@ void ds_snapshot_free(ds_snapshot *s)
     free(s->txns);
     free(s->domains);
     free(s->sidecars);
+    for (ds_fetched *f = s->fetched, *nx; f; f = nx) {
+        nx = f->next;
+        free(f->url);
+        free(f->data);
+        free(f);
+    }
+    pthread_mutex_destroy(&s->fetch_lock);
     ds_arena_free(s->scratch);
     ds_arena_free(s->arena);
     free(s);

@@ -4,6 +4,7 @@
 #define DS_SNAPSHOT_INT_H
 #include "delta/actions.h"
 #include "delta/delta.h"
+#include <pthread.h>
 
 typedef enum {
     DS_LOG_COMMIT = 1,
@@ -58,7 +59,20 @@ struct ds_snapshot {
     size_t ntxns, txns_cap;
     ds_domain *domains;
     size_t ndomains, domains_cap;
+    /* checkpoint files of an object store, read whole once (checkpoint.c):
+     * the Parquet reader's many small reads become one request; decoding
+     * threads share them under the lock */
+    pthread_mutex_t fetch_lock;
+    struct ds_fetched *fetched;
 };
+
+/* A whole object kept in memory for the snapshot's life. */
+typedef struct ds_fetched {
+    struct ds_fetched *next;
+    char *url;
+    unsigned char *data;
+    size_t len;
+} ds_fetched;
 
 int ds_log_classify(const char *name, ds_log_entry *e);
 /* Sets err (status st, kind, message) and returns st. */

@@ -369,6 +369,9 @@ def check_auth(h, path, query_pairs, body):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fakestore"
+    # headers and body go out in separate writes: without TCP_NODELAY each
+    # answer waits out the client's delayed ACK (40 ms)
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         if OPTS.verbose:
