@@ -171,8 +171,11 @@ ds_status ds_snapshot_list_log(ds_snapshot *s, int64_t from, ds_error *err)
     return st;
 }
 
-/* Reads the _last_checkpoint hint; -1 when absent, empty or corrupt. */
-static int64_t read_hint(ds_snapshot *s)
+/* Reads the _last_checkpoint hint into *hint: -1 when absent, empty or
+ * corrupt (the hint is only a shortcut).  A store that fails to answer is
+ * an error, though: hiding it would turn every later request into a full
+ * listing of the log, and the failure would show up only as slowness. */
+static ds_status read_hint(ds_snapshot *s, int64_t *hint, ds_error *err)
 {
     ds_buf b;
     ds_buf_init(&b, DS_HINT_MAX_BYTES);
@@ -180,7 +183,19 @@ static int64_t read_hint(ds_snapshot *s)
     ds_error_clear(&e);
     char *url = ds_arena_printf(s->arena, "%s_last_checkpoint", s->log_url);
     int64_t v = -1;
-    if (url && s->store->ops->get(s->store->ctx, url, &b, &e) == DS_OK && b.len) {
+    *hint = -1;
+    ds_status got = url ? s->store->ops->get(s->store->ctx, url, &b, &e) : DS_ERR_NOMEM;
+    if (got != DS_OK && got != DS_ERR_NOT_FOUND && e.status != DS_ERR_INTERNAL) {
+        /* DS_ERR_INTERNAL: a hint over its size cap, which is as good as
+         * a corrupt one */
+        ds_buf_free(&b);
+        if (got == DS_ERR_NOMEM && !url)
+            return ds_error_set(err, DS_ERR_NOMEM, NULL);
+        *err = e;
+        ds_error_kind(err, "storage");
+        return err->status;
+    }
+    if (got == DS_OK && b.len) {
         json_tokener *tok = json_tokener_new();
         json_object *o = tok ? json_tokener_parse_ex(tok, b.data, (int)b.len) : NULL;
         json_object *ver;
@@ -193,7 +208,8 @@ static int64_t read_hint(ds_snapshot *s)
             json_tokener_free(tok);
     }
     ds_buf_free(&b);
-    return v;
+    *hint = v;
+    return DS_OK;
 }
 
 /* ---- choosing the segment ------------------------------------------- */
@@ -786,7 +802,11 @@ static ds_status load(const ds_store *store, const char *root, const ds_at *at, 
     if (!s)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
     s->metadata_only = mode == LOAD_METADATA_ONLY;
-    int64_t hint = read_hint(s);
+    int64_t hint;
+    if (read_hint(s, &hint, err) != DS_OK) {
+        ds_snapshot_free(s);
+        return err->status;
+    }
     if (hint > target || (at && at->commits_only))
         hint = -1;
     ds_status st = ds_snapshot_list_log(s, hint > 0 ? hint : 0, err);

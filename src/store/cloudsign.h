@@ -214,9 +214,10 @@ ds_status ds_azure_shared_key(const char *account, const unsigned char *key, siz
 /* ---- Google Cloud Storage, V4 with an RSA service-account key ------------- */
 
 /* GOOG4-RSA-SHA256 signed URL.  Same url_base/path/query conventions as
- * ds_sigv4_presign; host is signed without its port ("127.0.0.1:4443"
- * signs "host:127.0.0.1", as the GCS SDK does), so it may be given either
- * way.  The credential is <client_email>/<YYYYMMDD>/auto/storage/goog4_request,
+ * ds_sigv4_presign; host is signed as given.  Google's SDK signs a host
+ * without its port; the store code signs the Host header clients will
+ * send (with a non-default port), which a server checking what it
+ * received accepts.  The credential is <client_email>/<YYYYMMDD>/auto/storage/goog4_request,
  * the payload line UNSIGNED-PAYLOAD.  The signature is RSASSA-PKCS1-v1_5
  * with SHA-256 over the string to sign (deterministic), lower-case hex.
  * Appends url_base + path + "?" + the canonical query (X-Goog-Algorithm,

@@ -26,28 +26,6 @@ static ds_status fail_with(ds_error *err, ds_status st, const char *why)
     return err ? err->status : st;
 }
 
-/* host without a trailing ":port" (an IPv6 literal keeps its brackets),
- * malloc'd. */
-static char *host_without_port(const char *host)
-{
-    size_t n = strlen(host);
-    const char *colon = strrchr(host, ':');
-    const char *bracket = strrchr(host, ']');
-    if (colon && (!bracket || colon > bracket) && colon[1]) {
-        const char *p = colon + 1;
-        while (*p >= '0' && *p <= '9')
-            p++;
-        if (!*p)
-            n = (size_t)(colon - host);
-    }
-    char *o = malloc(n + 1);
-    if (o) {
-        memcpy(o, host, n);
-        o[n] = '\0';
-    }
-    return o;
-}
-
 /* RSASSA-PKCS1-v1_5 / SHA-256 of d[0..n), lower-case hex, into hex. */
 static ds_status rsa_sign_hex(EVP_PKEY *key, const ds_buf *d, ds_buf *hex, ds_error *err)
 {
@@ -95,11 +73,8 @@ ds_status ds_gcs_presign_rsa(EVP_PKEY *key, const char *client_email, int64_t no
     memcpy(scope, date, 8);
     memcpy(scope + 8, "/auto/storage/goog4_request", sizeof "/auto/storage/goog4_request");
 
-    char *bare = host_without_port(host);
-    if (!bare)
-        return fail_with(err, DS_ERR_NOMEM, "out of memory");
     ds_cs_presign in = {GCS_ALG, "X-Goog-", stamp, scope, client_email, NULL, expires_s,
-                        "GET", bare, path, query, nquery};
+                        "GET", host, path, query, nquery};
     ds_cs_params params = {0};
     ds_buf cr, sts, sig;
     ds_buf_init(&cr, 4 * DS_CLOUDSIGN_MAX);
@@ -118,7 +93,6 @@ ds_status ds_gcs_presign_rsa(EVP_PKEY *key, const char *client_email, int64_t no
     ds_buf_free(&cr);
     ds_buf_free(&sts);
     ds_buf_free(&sig);
-    free(bare);
     return st;
 }
 

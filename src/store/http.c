@@ -330,7 +330,13 @@ ds_status ds_http_perform(const ds_http_opts *o, const char *method, ds_http_sig
         int retry = 0;
         ds_status st = DS_OK;
         if (cc == CURLE_WRITE_ERROR && x.overflow) {
-            st = fail_public(err, DS_ERR_STORAGE);
+            /* an object over its reader's cap is as bad as a corrupt one
+             * (the local store says the same); more bytes than a range
+             * asked for is the store's fault */
+            if (sink->fixed)
+                st = fail_public(err, DS_ERR_STORAGE);
+            else
+                st = ds_error_set(err, DS_ERR_INTERNAL, NULL);
             detail_req(err, what, method, url.data,
                        sink->fixed ? "the answer is larger than the range asked for"
                                    : "the answer is larger than its cap");

@@ -145,13 +145,13 @@ def listing(q, v2):
     max_keys = min(max_keys, 1000)
     token = q.get("continuation-token") if v2 else None
     after = q.get("start-after", "") if v2 else q.get("marker", "")
-    if token is not None:
+    with LOCK:
+        endless = any(f["kind"] == "endless-list" for f in FAULTS)
+    if token is not None and not (endless and token.startswith("endless-")):
         try:
             after = base64.urlsafe_b64decode(token.encode()).decode()
         except ValueError:
             raise Reply(400, "InvalidArgument", "The continuation token provided is incorrect")
-    with LOCK:
-        endless = any(f["kind"] == "endless-list" for f in FAULTS)
     if endless:
         after = q.get("start-after", "") if v2 else ""
     items = []  # ("key", key) or ("prefix", common prefix)
