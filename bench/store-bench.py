@@ -30,7 +30,8 @@ def query(share, t):
            "SCRIPT_NAME": "/delta-sharing", "REQUEST_URI": "/delta-sharing" + path,
            "QUERY_STRING": "", "HTTP_AUTHORIZATION": "Bearer " + token,
            "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/json",
-           "DELTA_SHARING_CONF": conf}
+           "DELTA_SHARING_CONF": conf,
+           "HTTP_DELTA_SHARING_CAPABILITIES": "responseformat=delta;readerfeatures=deletionvectors"}
     for k in ("LD_LIBRARY_PATH",):
         if k in os.environ:
             env[k] = os.environ[k]

@@ -931,7 +931,7 @@ static int set_store_sa_key_file(struct parser *p, const char *v)
     if (!json)
         return -1;
     char *email = NULL;
-    EVP_PKEY *key = NULL;
+    ds_rsa_key *key = NULL;
     ds_error e;
     ds_error_clear(&e);
     ds_status rc = ds_gcs_service_account_parse(json, n, &email, &key, &e);
@@ -941,7 +941,7 @@ static int set_store_sa_key_file(struct parser *p, const char *v)
     st->sa_email = pdup(p, email);
     free(email);
     if (!st->sa_email) {
-        EVP_PKEY_free(key);
+        ds_rsa_key_free(key);
         return -1;
     }
     st->sa_key = key;
@@ -1555,7 +1555,7 @@ void ds_catalog_free(ds_catalog *cat)
                 sodium_memzero((void *)secrets[j], strlen(secrets[j]));
         if (st->account_key)
             sodium_memzero(st->account_key, st->account_key_len);
-        EVP_PKEY_free(st->sa_key);
+        ds_rsa_key_free((ds_rsa_key *)st->sa_key);
     }
     sodium_memzero(cat->token_key, sizeof cat->token_key);
     if (cat->text)

@@ -6,7 +6,7 @@
 #include "store/cloudsign.h"
 #include "store/cloudsign_int.h"
 #include "util/text.h"
-#include <openssl/crypto.h>
+#include <sodium.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +42,7 @@ int ds_base64_decode_alloc(const char *b64, size_t n, unsigned char **out, size_
         return -1;
     if (sodium_base642bin(buf, cap, b64, n, NULL, &bl, &end, B64_ORIG) != 0 || end != b64 + n ||
         bl == 0) {
-        OPENSSL_cleanse(buf, cap);
+        sodium_memzero(buf, cap);
         free(buf);
         return -1;
     }

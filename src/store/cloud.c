@@ -46,7 +46,7 @@ typedef struct creds {
     size_t akey_len;
     const char *hmac_id, *hmac_secret;
     const char *sa_email;
-    EVP_PKEY *sa_key;
+    ds_rsa_key *sa_key;
     ds_http_opts http;
     int64_t max_pages;
 } creds;
@@ -65,7 +65,7 @@ static unsigned char env_akey[256];
 static size_t env_akey_len;
 static int env_akey_done;
 static char *env_sa_email;
-static EVP_PKEY *env_sa_key;
+static ds_rsa_key *env_sa_key;
 static int env_sa_done;
 
 static void load_env_azure_key(void)

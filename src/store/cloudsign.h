@@ -28,7 +28,6 @@
 #define DS_CLOUDSIGN_H
 #include "deltasharing.h"
 #include "util/buf.h"
-#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -213,6 +212,10 @@ ds_status ds_azure_shared_key(const char *account, const unsigned char *key, siz
 
 /* ---- Google Cloud Storage, V4 with an RSA service-account key ------------- */
 
+/* An RSA private key (libcrypto's EVP_PKEY behind an opaque name: the
+ * library opens libcrypto only when it reads such a key). */
+typedef struct ds_rsa_key ds_rsa_key;
+
 /* GOOG4-RSA-SHA256 signed URL.  Same url_base/path/query conventions as
  * ds_sigv4_presign; host is signed as given.  Google's SDK signs a host
  * without its port; the store code signs the Host header clients will
@@ -223,14 +226,17 @@ ds_status ds_azure_shared_key(const char *account, const unsigned char *key, siz
  * Appends url_base + path + "?" + the canonical query (X-Goog-Algorithm,
  * -Credential, -Date, -Expires, -SignedHeaders and the extra parameters,
  * sorted) + "&X-Goog-Signature=<hex>", the order of the SDK's URLs. */
-ds_status ds_gcs_presign_rsa(EVP_PKEY *key, const char *client_email, int64_t now_s,
+ds_status ds_gcs_presign_rsa(ds_rsa_key *key, const char *client_email, int64_t now_s,
                              int64_t expires_s, const char *url_base, const char *host,
                              const char *path, const ds_kv *query, size_t nquery, ds_buf *out,
                              ds_sign_trace *trace, ds_error *err);
 
 /* Reads a service-account JSON key file's text: its client_email and its
  * private_key (PEM, RSA).  Returns DS_OK, *client_email (malloc'd) and
- * *key (EVP_PKEY_free it), or DS_ERR_CONFIG without naming the key. */
+ * *key (ds_rsa_key_free it), or DS_ERR_CONFIG without naming the key.
+ * libcrypto is opened (dlopen) on the first call: only a config with a
+ * service-account key maps it. */
 ds_status ds_gcs_service_account_parse(const char *json, size_t len, char **client_email,
-                                       EVP_PKEY **key, ds_error *err);
+                                       ds_rsa_key **key, ds_error *err);
+void ds_rsa_key_free(ds_rsa_key *key);
 #endif

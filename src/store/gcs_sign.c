@@ -8,12 +8,15 @@
 #include "store/cloudsign_int.h"
 #include "util/text.h"
 #include <json-c/json.h>
+#include <sodium.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,20 +29,92 @@ static ds_status fail_with(ds_error *err, ds_status st, const char *why)
     return err ? err->status : st;
 }
 
+/* libcrypto, opened when the first service-account key is read.  Only RSA
+ * needs it (SHA-256 and HMAC come from libsodium), and linking it costs
+ * every CGI process thousands of relocations at start-up, for a feature
+ * few configs use.  The OpenSSL headers give the prototypes. */
+static struct {
+    void *lib;
+    __typeof__(BIO_new_mem_buf) *bio_new_mem_buf;
+    __typeof__(BIO_free) *bio_free;
+    __typeof__(PEM_read_bio_PrivateKey) *pem_read_key;
+    __typeof__(ERR_clear_error) *err_clear;
+    int (*pkey_base_id)(const EVP_PKEY *);
+    __typeof__(EVP_PKEY_free) *pkey_free;
+    __typeof__(EVP_MD_CTX_new) *md_ctx_new;
+    __typeof__(EVP_MD_CTX_free) *md_ctx_free;
+    __typeof__(EVP_DigestSignInit) *sign_init;
+    __typeof__(EVP_sha256) *sha256;
+    int (*set_rsa_padding)(EVP_PKEY_CTX *, int);
+    __typeof__(EVP_DigestSign) *sign;
+    char why[200];
+} oc;
+
+static int load_crypto(void)
+{
+    if (oc.lib)
+        return 0;
+    static const char *const names[] = {"libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.so"};
+    void *lib = NULL;
+    for (size_t i = 0; !lib && i < sizeof names / sizeof *names; i++)
+        lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *e = dlerror();
+        snprintf(oc.why, sizeof oc.why, "libcrypto could not be loaded: %s", e ? e : "?");
+        return -1;
+    }
+    /* OpenSSL 3 renamed EVP_PKEY_base_id (now a macro) */
+    void *base_id = dlsym(lib, "EVP_PKEY_get_base_id");
+    if (!base_id)
+        base_id = dlsym(lib, "EVP_PKEY_base_id");
+    struct {
+        void **slot;
+        const char *name;
+    } syms[] = {
+        {(void **)&oc.bio_new_mem_buf, "BIO_new_mem_buf"},
+        {(void **)&oc.bio_free, "BIO_free"},
+        {(void **)&oc.pem_read_key, "PEM_read_bio_PrivateKey"},
+        {(void **)&oc.err_clear, "ERR_clear_error"},
+        {(void **)&oc.pkey_free, "EVP_PKEY_free"},
+        {(void **)&oc.md_ctx_new, "EVP_MD_CTX_new"},
+        {(void **)&oc.md_ctx_free, "EVP_MD_CTX_free"},
+        {(void **)&oc.sign_init, "EVP_DigestSignInit"},
+        {(void **)&oc.sha256, "EVP_sha256"},
+        {(void **)&oc.set_rsa_padding, "EVP_PKEY_CTX_set_rsa_padding"},
+        {(void **)&oc.sign, "EVP_DigestSign"},
+    };
+    *(void **)&oc.pkey_base_id = base_id;
+    for (size_t i = 0; i < sizeof syms / sizeof *syms; i++)
+        if (!(*syms[i].slot = dlsym(lib, syms[i].name)) || !base_id) {
+            snprintf(oc.why, sizeof oc.why, "libcrypto lacks %s",
+                     base_id ? syms[i].name : "EVP_PKEY_get_base_id");
+            dlclose(lib);
+            return -1;
+        }
+    oc.lib = lib;
+    return 0;
+}
+
+void ds_rsa_key_free(ds_rsa_key *key)
+{
+    if (key && oc.lib)
+        oc.pkey_free((EVP_PKEY *)key);
+}
+
 /* RSASSA-PKCS1-v1_5 / SHA-256 of d[0..n), lower-case hex, into hex. */
 static ds_status rsa_sign_hex(EVP_PKEY *key, const ds_buf *d, ds_buf *hex, ds_error *err)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_MD_CTX *ctx = oc.md_ctx_new();
     EVP_PKEY_CTX *pctx = NULL;
     unsigned char *sig = NULL;
     size_t siglen = 0;
     ds_status st = DS_OK;
-    if (!ctx || EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL, key) != 1 ||
-        EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0 ||
-        EVP_DigestSign(ctx, NULL, &siglen, (const unsigned char *)d->data, d->len) != 1 ||
+    if (!ctx || oc.sign_init(ctx, &pctx, oc.sha256(), NULL, key) != 1 ||
+        oc.set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0 ||
+        oc.sign(ctx, NULL, &siglen, (const unsigned char *)d->data, d->len) != 1 ||
         siglen == 0 || siglen > 2048 || !(sig = malloc(siglen)) ||
-        EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)d->data, d->len) != 1) {
-        ERR_clear_error();
+        oc.sign(ctx, sig, &siglen, (const unsigned char *)d->data, d->len) != 1) {
+        oc.err_clear();
         st = fail_with(err, DS_ERR_INTERNAL, "the RSA signature failed");
     } else {
         char *w = ds_buf_reserve(hex, 2 * siglen + 1);
@@ -51,16 +126,20 @@ static ds_status rsa_sign_hex(EVP_PKEY *key, const ds_buf *d, ds_buf *hex, ds_er
         }
     }
     free(sig);
-    EVP_MD_CTX_free(ctx);
+    if (ctx)
+        oc.md_ctx_free(ctx);
     return st;
 }
 
-ds_status ds_gcs_presign_rsa(EVP_PKEY *key, const char *client_email, int64_t now_s,
+ds_status ds_gcs_presign_rsa(ds_rsa_key *rkey, const char *client_email, int64_t now_s,
                              int64_t expires_s, const char *url_base, const char *host,
                              const char *path, const ds_kv *query, size_t nquery, ds_buf *out,
                              ds_sign_trace *trace, ds_error *err)
 {
-    if (!key || EVP_PKEY_base_id(key) != EVP_PKEY_RSA)
+    EVP_PKEY *key = (EVP_PKEY *)rkey;
+    if (load_crypto() < 0)
+        return fail_with(err, DS_ERR_INTERNAL, oc.why);
+    if (!key || oc.pkey_base_id(key) != EVP_PKEY_RSA)
         return fail_with(err, DS_ERR_CONFIG, "the key is not an RSA key");
     if (!ds_cs_str_ok(client_email) || !*client_email)
         return fail_with(err, DS_ERR_CONFIG, "the client e-mail is empty or too long");
@@ -106,10 +185,15 @@ static json_object *str_member(json_object *o, const char *name)
 }
 
 ds_status ds_gcs_service_account_parse(const char *json, size_t len, char **client_email,
-                                       EVP_PKEY **key, ds_error *err)
+                                       ds_rsa_key **key, ds_error *err)
 {
     *client_email = NULL;
     *key = NULL;
+    if (load_crypto() < 0) {
+        ds_error_set(err, DS_ERR_CONFIG, "The service-account key file cannot be read here.");
+        ds_error_detail(err, "GCS key: %s", oc.why);
+        return err ? err->status : DS_ERR_CONFIG;
+    }
     if (!json || len > DS_CLOUDSIGN_MAX || len > INT32_MAX) {
         ds_error_set(err, DS_ERR_CONFIG, "The service-account key file is not valid.");
         ds_error_detail(err, "GCS key: missing or larger than %d bytes", DS_CLOUDSIGN_MAX);
@@ -138,23 +222,24 @@ ds_status ds_gcs_service_account_parse(const char *json, size_t len, char **clie
     if (!why) {
         const char *p = json_object_get_string(pem);
         int plen = json_object_get_string_len(pem);
-        BIO *bio = BIO_new_mem_buf(p, plen);
-        EVP_PKEY *k = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
-        BIO_free(bio);
-        ERR_clear_error(); /* a failed PEM read leaves its errors queued */
+        BIO *bio = oc.bio_new_mem_buf(p, plen);
+        EVP_PKEY *k = bio ? oc.pem_read_key(bio, NULL, NULL, NULL) : NULL;
+        if (bio)
+            oc.bio_free(bio);
+        oc.err_clear(); /* a failed PEM read leaves its errors queued */
         if (!k)
             why = "private_key is not a PEM private key";
-        else if (EVP_PKEY_base_id(k) != EVP_PKEY_RSA) {
+        else if (oc.pkey_base_id(k) != EVP_PKEY_RSA) {
             why = "private_key is not an RSA key";
-            EVP_PKEY_free(k);
+            oc.pkey_free(k);
         } else if (!(*client_email = strdup(json_object_get_string(email)))) {
             why = "out of memory";
-            EVP_PKEY_free(k);
+            oc.pkey_free(k);
         } else {
-            *key = k;
+            *key = (ds_rsa_key *)k;
         }
         /* the parsed copy of the PEM text is json-c's own buffer */
-        OPENSSL_cleanse((char *)p, (size_t)plen);
+        sodium_memzero((char *)p, (size_t)plen);
     }
     json_object_put(root);
     json_tokener_free(tok);

@@ -7,9 +7,7 @@
 #include "store/cloudsign.h"
 #include "store/cloudsign_int.h"
 #include "util/text.h"
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,9 +115,8 @@ void ds_cs_params_free(ds_cs_params *p)
 
 int ds_cs_sha256_hex(const void *d, size_t n, char out[65])
 {
-    unsigned char h[EVP_MAX_MD_SIZE];
-    unsigned int hl = 0;
-    if (EVP_Digest(d, n, h, &hl, EVP_sha256(), NULL) != 1 || hl != 32)
+    unsigned char h[crypto_hash_sha256_BYTES];
+    if (crypto_hash_sha256(h, d, n) != 0)
         return -1;
     ds_hex_encode(h, 32, out);
     return 0;
@@ -127,13 +124,17 @@ int ds_cs_sha256_hex(const void *d, size_t n, char out[65])
 
 int ds_cs_hmac(const void *key, size_t klen, const void *d, size_t n, unsigned char out[32])
 {
-    unsigned int ol = 0;
     /* keys are bounded by the inputs' cap ("AWS4" + secret may exceed it by 5) */
     if (klen > 2 * DS_CLOUDSIGN_MAX)
         return -1;
-    if (!HMAC(EVP_sha256(), key, (int)klen, d, n, out, &ol) || ol != 32)
-        return -1;
-    return 0;
+    crypto_auth_hmacsha256_state st;
+    int rc = crypto_auth_hmacsha256_init(&st, key, klen) != 0 ||
+                     crypto_auth_hmacsha256_update(&st, d, n) != 0 ||
+                     crypto_auth_hmacsha256_final(&st, out) != 0
+                 ? -1
+                 : 0;
+    sodium_memzero(&st, sizeof st);
+    return rc;
 }
 
 static void put_num(char *p, int v, int width)
@@ -399,12 +400,12 @@ static int derive_key(const ds_sigv4_cfg *c, const v4names *nm, const char *date
              ds_cs_hmac(a, 32, c->region, strlen(c->region), b) < 0 ||
              ds_cs_hmac(b, 32, c->service, strlen(c->service), a) < 0 ||
              ds_cs_hmac(a, 32, nm->term, strlen(nm->term), k) < 0;
-    OPENSSL_cleanse(seed, pl + sl);
-    OPENSSL_cleanse(a, sizeof a);
-    OPENSSL_cleanse(b, sizeof b);
+    sodium_memzero(seed, pl + sl);
+    sodium_memzero(a, sizeof a);
+    sodium_memzero(b, sizeof b);
     free(seed);
     if (rc)
-        OPENSSL_cleanse(k, 32);
+        sodium_memzero(k, 32);
     return rc ? -1 : 0;
 }
 
@@ -416,7 +417,7 @@ static ds_status sign_sts(const ds_sigv4_cfg *c, const v4names *nm, const char *
     if (derive_key(c, nm, date, k) < 0)
         return bad(err, DS_ERR_INTERNAL, "HMAC-SHA256 failed");
     int rc = ds_cs_hmac(k, 32, sts->data, sts->len, mac);
-    OPENSSL_cleanse(k, sizeof k);
+    sodium_memzero(k, sizeof k);
     if (rc < 0)
         return bad(err, DS_ERR_INTERNAL, "HMAC-SHA256 failed");
     ds_hex_encode(mac, 32, sig);
@@ -705,7 +706,7 @@ done:
     ds_buf_free(&u);
     /* the header block may hold the session token */
     if (h.data)
-        OPENSSL_cleanse(h.data, h.len);
+        sodium_memzero(h.data, h.len);
     ds_buf_free(&h);
     return st;
 }

@@ -666,7 +666,7 @@ END_TEST
 
 /* The vectors' throwaway service account, read back through
  * ds_gcs_service_account_parse from a key file made of it. */
-static EVP_PKEY *gcs_key(json_object *root, char **email)
+static ds_rsa_key *gcs_key(json_object *root, char **email)
 {
     json_object *sa = jget(root, "test_service_account");
     json_object *file = json_object_new_object();
@@ -674,7 +674,7 @@ static EVP_PKEY *gcs_key(json_object *root, char **email)
     json_object_object_add(file, "client_email", json_object_new_string(jstr(sa, "client_email")));
     json_object_object_add(file, "private_key", json_object_new_string(jstr(sa, "private_key_pem")));
     const char *text = json_object_to_json_string(file);
-    EVP_PKEY *k = NULL;
+    ds_rsa_key *k = NULL;
     ds_error err;
     ds_error_clear(&err);
     ck_assert_msg(ds_gcs_service_account_parse(text, strlen(text), email, &k, &err) == DS_OK,
@@ -684,7 +684,7 @@ static EVP_PKEY *gcs_key(json_object *root, char **email)
     return k;
 }
 
-static void check_gcs(report *r, json_object *c, EVP_PKEY *key, const char *email)
+static void check_gcs(report *r, json_object *c, ds_rsa_key *key, const char *email)
 {
     const char *id = jstr(c, "id");
     json_object *in = jget(c, "inputs"), *exp = jget(c, "expected");
@@ -757,12 +757,12 @@ START_TEST(gcs_rsa_vectors)
     ck_assert_ptr_nonnull(cases);
     ck_assert_uint_ge(json_object_array_length(cases), 13);
     char *email = NULL;
-    EVP_PKEY *key = gcs_key(root, &email);
+    ds_rsa_key *key = gcs_key(root, &email);
     report r;
     report_init(&r);
     for (size_t i = 0; i < json_object_array_length(cases); i++)
         check_gcs(&r, json_object_array_get_idx(cases, i), key, email);
-    EVP_PKEY_free(key);
+    ds_rsa_key_free(key);
     free(email);
     json_object_put(root);
     report_end(&r, "gcs-v4-signed-url.json cases");
@@ -838,20 +838,21 @@ START_TEST(gcs_wrong_key_detected)
 {
     json_object *root = load("gcs-v4-signed-url.json");
     char *email = NULL;
-    EVP_PKEY *good = gcs_key(root, &email), *other = NULL;
+    ds_rsa_key *good = gcs_key(root, &email);
+    EVP_PKEY *other = NULL; /* made here with the test's own libcrypto */
     EVP_PKEY_CTX *kc = EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, NULL);
     ck_assert(kc && EVP_PKEY_keygen_init(kc) == 1 && EVP_PKEY_CTX_set_rsa_keygen_bits(kc, 2048) > 0 &&
               EVP_PKEY_keygen(kc, &other) == 1);
     EVP_PKEY_CTX_free(kc);
     report r;
     report_init(&r);
-    check_gcs(&r, json_object_array_get_idx(jget(root, "cases"), 0), other, email);
+    check_gcs(&r, json_object_array_get_idx(jget(root, "cases"), 0), (ds_rsa_key *)other, email);
     ck_assert_int_eq(r.passed, 0);
     ck_assert(strstr(r.text.data, "signature differs") != NULL);
     ck_assert(strstr(r.text.data, "string to sign differs") == NULL);
     ds_buf_free(&r.text);
     EVP_PKEY_free(other);
-    EVP_PKEY_free(good);
+    ds_rsa_key_free(good);
     free(email);
     json_object_put(root);
 }
@@ -1024,7 +1025,7 @@ START_TEST(gcs_key_refusals)
     json_object_object_add(file, "private_key", json_object_new_string(cut));
     const char *text = json_object_to_json_string(file);
     char *email = NULL;
-    EVP_PKEY *k = NULL;
+    ds_rsa_key *k = NULL;
     ds_error err;
     ds_error_clear(&err);
     ck_assert_int_eq(ds_gcs_service_account_parse(text, strlen(text), &email, &k, &err),
