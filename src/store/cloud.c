@@ -178,8 +178,13 @@ static void get_creds(const ds_store_cfg *c, creds *k)
             k->sa_key = env_sa_key;
         }
         k->region = "auto";
-        if (from_env && !k->endpoint)
-            k->endpoint = env("STORAGE_EMULATOR_HOST", NULL);
+        if (from_env && !k->endpoint && (k->endpoint = env("STORAGE_EMULATOR_HOST", NULL)) &&
+            !strstr(k->endpoint, "://")) {
+            /* Google's SDKs take "host:port" there too */
+            static char with_scheme[2048];
+            snprintf(with_scheme, sizeof with_scheme, "http://%s", k->endpoint);
+            k->endpoint = with_scheme;
+        }
         break;
     case DS_STORE_AZURE:
         k->account = c->account_name;

@@ -31,6 +31,14 @@ static struct {
     const char *(*easy_strerror)(CURLcode);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_cleanup)(CURLM *);
+    CURLMcode (*multi_add)(CURLM *, CURL *);
+    CURLMcode (*multi_remove)(CURLM *, CURL *);
+    CURLMcode (*multi_perform)(CURLM *, int *);
+    CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned int, int, int *);
+    CURLMsg *(*multi_info_read)(CURLM *, int *);
     char why[256];
 } cl;
 
@@ -60,6 +68,14 @@ static int load_curl(void)
         {(void **)&cl.easy_strerror, "curl_easy_strerror"},
         {(void **)&cl.slist_append, "curl_slist_append"},
         {(void **)&cl.slist_free_all, "curl_slist_free_all"},
+        {(void **)&cl.easy_getinfo, "curl_easy_getinfo"},
+        {(void **)&cl.multi_init, "curl_multi_init"},
+        {(void **)&cl.multi_cleanup, "curl_multi_cleanup"},
+        {(void **)&cl.multi_add, "curl_multi_add_handle"},
+        {(void **)&cl.multi_remove, "curl_multi_remove_handle"},
+        {(void **)&cl.multi_perform, "curl_multi_perform"},
+        {(void **)&cl.multi_poll, "curl_multi_poll"},
+        {(void **)&cl.multi_info_read, "curl_multi_info_read"},
     };
     for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++)
         if (!(*syms[i].slot = dlsym(lib, syms[i].name))) {
@@ -76,14 +92,6 @@ void ds_http_stats_get(ds_http_stats *out)
     *out = stats;
 }
 
-void ds_http_cleanup(void)
-{
-    if (handle) {
-        cl.easy_cleanup(handle);
-        handle = NULL;
-        cl.global_cleanup();
-    }
-}
 
 static CURL *get_handle(void)
 {
@@ -214,19 +222,6 @@ static void error_code(const ds_buf *b, char *out, size_t outsz)
     out[n] = '\0';
 }
 
-static void backoff(int attempt)
-{
-    /* 100 ms, 400 ms, 1.6 s, then 2 s; each with up to 50% jitter */
-    long ms = 100;
-    for (int i = 0; i < attempt && ms < 2000; i++)
-        ms *= 4;
-    if (ms > 2000)
-        ms = 2000;
-    ms = ms / 2 + (long)randombytes_uniform((uint32_t)(ms / 2 + 1));
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0)
-        ;
-}
 
 static ds_status fail_public(ds_error *err, ds_status st)
 {
@@ -237,153 +232,368 @@ static ds_status fail_public(ds_error *err, ds_status st)
                             : "The table's storage could not be read.");
 }
 
+/* ---- the transfer engine ----------------------------------------------- *
+ * Every request goes through one multi handle, so all of them share its
+ * connection cache (a FastCGI worker keeps its connections to a store from
+ * request to request), and a batch of reads runs in parallel on up to
+ * MAX_PARALLEL connections.  Each job signs itself again before each
+ * attempt; a retryable failure puts it back after a pause while the others
+ * go on; the first failure that is not retryable stops the batch. */
+
+#define MAX_PARALLEL 8
+
+static CURLM *multi;
+
+typedef struct slot {
+    CURL *h;
+    ds_http_job *job;
+    size_t index;
+    struct xfer x;
+    ds_buf url, hdrs;
+    struct curl_slist *list;
+    char msg[CURL_ERROR_SIZE];
+} slot;
+
+static slot slots[MAX_PARALLEL];
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The pause before attempt number `attempt` (1, 2, ...): 100 ms, 400 ms,
+ * 1.6 s, then 2 s, each with up to 50% off at random. */
+static long backoff_ms(int attempt)
+{
+    long ms = 100;
+    for (int i = 1; i < attempt && ms < 2000; i++)
+        ms *= 4;
+    if (ms > 2000)
+        ms = 2000;
+    return ms / 2 + (long)randombytes_uniform((uint32_t)(ms / 2 + 1));
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0)
+        ;
+}
+
+/* Signs the job's next attempt and hands it to the multi handle. */
+static ds_status start(const ds_http_opts *o, slot *sl, ds_http_job *j)
+{
+    ds_error *err = &j->err;
+    ds_buf_clear(&sl->url);
+    ds_buf_clear(&sl->hdrs);
+    if (j->sign(j->sign_ctx, &sl->url, &sl->hdrs, err) != DS_OK)
+        return err->status;
+    struct curl_slist *list = NULL;
+    for (char *l = sl->hdrs.data; l && *l;) {
+        char *nl = strchr(l, '\n');
+        if (nl)
+            *nl = '\0';
+        struct curl_slist *nlst = cl.slist_append(list, l);
+        if (!nlst) {
+            cl.slist_free_all(list);
+            return ds_error_set(err, DS_ERR_NOMEM, NULL);
+        }
+        list = nlst;
+        l = nl ? nl + 1 : l + strlen(l);
+    }
+    /* no Accept header: the stores ignore it */
+    struct curl_slist *nlst = cl.slist_append(list, "Accept:");
+    if (!nlst) {
+        cl.slist_free_all(list);
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    }
+    sl->list = nlst;
+    sl->job = j;
+    memset(&sl->x, 0, sizeof sl->x);
+    sl->x.sink = &j->sink;
+    sl->x.resp = &j->resp;
+    ds_buf_init(&sl->x.errbody, ERROR_BODY_MAX + 1);
+    memset(&j->resp, 0, sizeof j->resp);
+    j->resp.content_length = j->resp.last_modified_s = j->resp.range_total = -1;
+    if (j->sink.buf)
+        ds_buf_clear(j->sink.buf);
+    CURL *h = sl->h;
+    cl.easy_reset(h);
+    sl->msg[0] = '\0';
+    cl.easy_setopt(h, CURLOPT_URL, sl->url.data);
+    cl.easy_setopt(h, CURLOPT_HTTPHEADER, sl->list);
+    cl.easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+    if (strcmp(j->method, "HEAD") == 0)
+        cl.easy_setopt(h, CURLOPT_NOBODY, 1L);
+    cl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    cl.easy_setopt(h, CURLOPT_WRITEDATA, &sl->x);
+    cl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    cl.easy_setopt(h, CURLOPT_HEADERDATA, &sl->x);
+    cl.easy_setopt(h, CURLOPT_ERRORBUFFER, sl->msg);
+    cl.easy_setopt(h, CURLOPT_PRIVATE, (void *)sl);
+    cl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    cl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    cl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+    cl.easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+    cl.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    cl.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    cl.easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    cl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    cl.easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    if (o->ca_file)
+        cl.easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
+    if (cl.multi_add(multi, h) != CURLM_OK) {
+        cl.slist_free_all(sl->list);
+        sl->list = NULL;
+        ds_buf_free(&sl->x.errbody);
+        sl->job = NULL;
+        ds_error_set(err, DS_ERR_STORAGE, "The table's storage could not be read.");
+        ds_error_detail(err, "curl_multi_add_handle failed");
+        return err->status;
+    }
+    stats.requests++;
+    return DS_OK;
+}
+
+/* Judges a finished attempt: DS_OK, an error in the job's ds_error, or
+ * *retry (the attempt failed in a way worth another). */
+static ds_status judge(const ds_http_opts *o, slot *sl, CURLcode cc, int attempt, int *retry)
+{
+    ds_http_job *j = sl->job;
+    ds_error *err = &j->err;
+    const ds_http_sink *sink = &j->sink;
+    const ds_http_resp *resp = &j->resp;
+    const char *what = j->what, *method = j->method, *url = sl->url.data;
+    char code[64];
+    error_code(&sl->x.errbody, code, sizeof code);
+    *retry = 0;
+    if (cc == CURLE_WRITE_ERROR && sl->x.overflow) {
+        /* an object over its reader's cap is as bad as a corrupt one (the
+         * local store says the same); more bytes than a range asked for is
+         * the store's fault */
+        if (sink->fixed)
+            fail_public(err, DS_ERR_STORAGE);
+        else
+            ds_error_set(err, DS_ERR_INTERNAL, NULL);
+        detail_req(err, what, method, url,
+                   sink->fixed ? "the answer is larger than the range asked for"
+                               : "the answer is larger than its cap");
+        return err->status;
+    }
+    if (cc == CURLE_OPERATION_TIMEDOUT) {
+        fail_public(err, DS_ERR_TIMEOUT);
+        detail_req(err, what, method, url, sl->msg[0] ? sl->msg : "timed out");
+        return err->status;
+    }
+    if (cc != CURLE_OK) {
+        *retry = cc == CURLE_COULDNT_CONNECT || cc == CURLE_SEND_ERROR ||
+                 cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING || cc == CURLE_PARTIAL_FILE ||
+                 cc == CURLE_COULDNT_RESOLVE_HOST;
+        if (*retry && attempt < o->retries)
+            return DS_OK;
+        *retry = 0;
+        fail_public(err, DS_ERR_STORAGE);
+        detail_req(err, what, method, url, sl->msg[0] ? sl->msg : cl.easy_strerror(cc));
+        return err->status;
+    }
+    if (!is_ok(resp->status, 0)) {
+        long st = resp->status;
+        char msg[96];
+        if (st == 404) {
+            fail_public(err, DS_ERR_NOT_FOUND);
+            snprintf(msg, sizeof msg, "404 %s", code[0] ? code : "Not Found");
+            detail_req(err, what, method, url, msg);
+            return err->status;
+        }
+        *retry = st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
+        if (*retry && attempt < o->retries)
+            return DS_OK;
+        *retry = 0;
+        snprintf(msg, sizeof msg, "HTTP %ld%s%s", st, code[0] ? " " : "", code);
+        fail_public(err, DS_ERR_STORAGE);
+        detail_req(err, what, method, url, msg);
+        return err->status;
+    }
+    if (sink->fixed && strcmp(method, "HEAD") != 0 && sl->x.got != sink->fixed_len) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "short answer: %zu of %zu bytes", sl->x.got, sink->fixed_len);
+        fail_public(err, DS_ERR_STORAGE);
+        detail_req(err, what, method, url, msg);
+        return err->status;
+    }
+    if (sink->buf && !sink->buf->data && ds_buf_append(sink->buf, "", 0) < 0)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    return DS_OK;
+}
+
+static void finish_slot(slot *sl)
+{
+    cl.multi_remove(multi, sl->h);
+    cl.slist_free_all(sl->list);
+    sl->list = NULL;
+    ds_buf_free(&sl->x.errbody);
+    sl->job = NULL;
+}
+
+static int engine_ready(ds_error *err)
+{
+    if (!get_handle()) {
+        ds_error_set(err, DS_ERR_STORAGE, "The table's storage could not be read.");
+        ds_error_detail(err, "%s", cl.why);
+        return -1;
+    }
+    if (!multi && !(multi = cl.multi_init())) {
+        ds_error_set(err, DS_ERR_STORAGE, "The table's storage could not be read.");
+        ds_error_detail(err, "curl_multi_init failed");
+        return -1;
+    }
+    for (int i = 0; i < MAX_PARALLEL; i++) {
+        if (slots[i].h)
+            continue;
+        slots[i].h = i == 0 ? handle : cl.easy_init();
+        if (!slots[i].h) {
+            ds_error_set(err, DS_ERR_NOMEM, NULL);
+            return -1;
+        }
+        ds_buf_init(&slots[i].url, URL_MAX);
+        ds_buf_init(&slots[i].hdrs, HEADERS_MAX);
+    }
+    return 0;
+}
+
+ds_status ds_http_perform_many(const ds_http_opts *o, ds_http_job *jobs, size_t n,
+                               ds_error *err)
+{
+    if (engine_ready(err) < 0)
+        return err->status;
+    int *attempt = calloc(n ? n : 1, sizeof *attempt);
+    int64_t *not_before = calloc(n ? n : 1, sizeof *not_before);
+    unsigned char *state = calloc(n ? n : 1, 1); /* 0 waiting, 1 running, 2 done */
+    if (!attempt || !not_before || !state) {
+        free(attempt);
+        free(not_before);
+        free(state);
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    }
+    for (size_t i = 0; i < n; i++) {
+        ds_error_clear(&jobs[i].err);
+        jobs[i].status = DS_OK;
+    }
+    size_t done = 0;
+    ds_http_job *failed = NULL;
+    int running = 0;
+    while (done < n && !failed) {
+        /* start what may start */
+        int64_t now = mono_ms(), wake = -1;
+        for (size_t i = 0; i < n && !failed; i++) {
+            if (state[i] != 0)
+                continue;
+            if (not_before[i] > now) {
+                if (wake < 0 || not_before[i] < wake)
+                    wake = not_before[i];
+                continue;
+            }
+            slot *free_slot = NULL;
+            for (int k = 0; k < MAX_PARALLEL && !free_slot; k++)
+                if (!slots[k].job)
+                    free_slot = &slots[k];
+            if (!free_slot)
+                break;
+            free_slot->index = i;
+            if (start(o, free_slot, &jobs[i]) != DS_OK) {
+                jobs[i].status = jobs[i].err.status;
+                failed = &jobs[i];
+                break;
+            }
+            state[i] = 1;
+            running++;
+        }
+        if (failed)
+            break;
+        if (!running) {
+            if (wake >= 0)
+                sleep_ms((long)(wake - mono_ms() > 0 ? wake - mono_ms() : 0));
+            continue;
+        }
+        int still = 0;
+        cl.multi_perform(multi, &still);
+        int left;
+        CURLMsg *m;
+        while ((m = cl.multi_info_read(multi, &left))) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            slot *sl = NULL;
+            cl.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&sl);
+            CURLcode cc = m->data.result;
+            size_t i = sl->index;
+            int retry = 0;
+            ds_status st = judge(o, sl, cc, attempt[i], &retry);
+            finish_slot(sl);
+            running--;
+            if (st != DS_OK) {
+                jobs[i].status = st;
+                state[i] = 2;
+                done++;
+                if (!failed)
+                    failed = &jobs[i];
+            } else if (retry) {
+                stats.retries++;
+                attempt[i]++;
+                not_before[i] = mono_ms() + backoff_ms(attempt[i]);
+                state[i] = 0;
+            } else {
+                state[i] = 2;
+                done++;
+            }
+        }
+        if (!failed && running)
+            cl.multi_poll(multi, NULL, 0, 100, NULL);
+    }
+    /* a failure stops the batch: drop the transfers still running */
+    for (int k = 0; k < MAX_PARALLEL; k++)
+        if (slots[k].job)
+            finish_slot(&slots[k]);
+    free(attempt);
+    free(not_before);
+    free(state);
+    if (failed) {
+        *err = failed->err;
+        return err->status;
+    }
+    return DS_OK;
+}
+
 ds_status ds_http_perform(const ds_http_opts *o, const char *method, ds_http_sign_fn sign,
                           void *sign_ctx, const ds_http_sink *sink, ds_http_resp *resp,
                           const char *what, ds_error *err)
 {
-    CURL *h = get_handle();
-    if (!h) {
-        ds_error_set(err, DS_ERR_STORAGE, "The table's storage could not be read.");
-        ds_error_detail(err, "%s", cl.why);
-        return err->status;
-    }
-    int head = strcmp(method, "HEAD") == 0;
-    ds_buf url, hdrs;
-    ds_buf_init(&url, URL_MAX);
-    ds_buf_init(&hdrs, HEADERS_MAX);
-    ds_status result = DS_OK;
-    char curl_msg[CURL_ERROR_SIZE];
-    for (int attempt = 0;; attempt++) {
-        ds_buf_clear(&url);
-        ds_buf_clear(&hdrs);
-        if (sign(sign_ctx, &url, &hdrs, err) != DS_OK) {
-            result = err->status;
-            break;
-        }
-        struct curl_slist *list = NULL;
-        int oom = 0;
-        for (char *l = hdrs.data; l && *l;) {
-            char *nl = strchr(l, '\n');
-            if (nl)
-                *nl = '\0';
-            struct curl_slist *nlst = cl.slist_append(list, l);
-            if (!nlst) {
-                oom = 1;
-                break;
-            }
-            list = nlst;
-            l = nl ? nl + 1 : l + strlen(l);
-        }
-        if (!oom) {
-            /* no "Expect: 100-continue", no Accept: the stores ignore it */
-            struct curl_slist *nlst = cl.slist_append(list, "Accept:");
-            if (nlst)
-                list = nlst;
-            else
-                oom = 1;
-        }
-        if (oom) {
-            cl.slist_free_all(list);
-            result = ds_error_set(err, DS_ERR_NOMEM, NULL);
-            break;
-        }
-        struct xfer x = {.sink = sink, .resp = resp};
-        ds_buf_init(&x.errbody, ERROR_BODY_MAX + 1);
-        memset(resp, 0, sizeof *resp);
-        resp->content_length = resp->last_modified_s = resp->range_total = -1;
-        if (sink->buf)
-            ds_buf_clear(sink->buf);
+    ds_http_job j = {.method = method, .sign = sign, .sign_ctx = sign_ctx, .what = what};
+    j.sink = *sink;
+    ds_status st = ds_http_perform_many(o, &j, 1, err);
+    *resp = j.resp;
+    return st;
+}
 
-        cl.easy_reset(h);
-        curl_msg[0] = '\0';
-        cl.easy_setopt(h, CURLOPT_URL, url.data);
-        cl.easy_setopt(h, CURLOPT_HTTPHEADER, list);
-        cl.easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
-        if (head)
-            cl.easy_setopt(h, CURLOPT_NOBODY, 1L);
-        cl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-        cl.easy_setopt(h, CURLOPT_WRITEDATA, &x);
-        cl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-        cl.easy_setopt(h, CURLOPT_HEADERDATA, &x);
-        cl.easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
-        cl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        cl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-        cl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
-        cl.easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
-        cl.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-        cl.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-        cl.easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-        cl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-        cl.easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-        if (o->ca_file)
-            cl.easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
-        stats.requests++;
-        CURLcode cc = cl.easy_perform(h);
-        cl.slist_free_all(list);
-        char code[64];
-        error_code(&x.errbody, code, sizeof code);
-        ds_buf_free(&x.errbody);
-
-        int retry = 0;
-        ds_status st = DS_OK;
-        if (cc == CURLE_WRITE_ERROR && x.overflow) {
-            /* an object over its reader's cap is as bad as a corrupt one
-             * (the local store says the same); more bytes than a range
-             * asked for is the store's fault */
-            if (sink->fixed)
-                st = fail_public(err, DS_ERR_STORAGE);
-            else
-                st = ds_error_set(err, DS_ERR_INTERNAL, NULL);
-            detail_req(err, what, method, url.data,
-                       sink->fixed ? "the answer is larger than the range asked for"
-                                   : "the answer is larger than its cap");
-        } else if (cc == CURLE_OPERATION_TIMEDOUT) {
-            st = fail_public(err, DS_ERR_TIMEOUT);
-            detail_req(err, what, method, url.data, curl_msg[0] ? curl_msg : "timed out");
-        } else if (cc != CURLE_OK) {
-            retry = cc == CURLE_COULDNT_CONNECT || cc == CURLE_SEND_ERROR ||
-                    cc == CURLE_RECV_ERROR || cc == CURLE_GOT_NOTHING ||
-                    cc == CURLE_PARTIAL_FILE || cc == CURLE_COULDNT_RESOLVE_HOST;
-            if (!retry || attempt >= o->retries) {
-                st = fail_public(err, DS_ERR_STORAGE);
-                detail_req(err, what, method, url.data,
-                           curl_msg[0] ? curl_msg : cl.easy_strerror(cc));
-            }
-        } else if (!is_ok(resp->status, 0)) {
-            long s = resp->status;
-            retry = s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
-            if (s == 404) {
-                st = fail_public(err, DS_ERR_NOT_FOUND);
-                char msg[96];
-                snprintf(msg, sizeof msg, "404 %s", code[0] ? code : "Not Found");
-                detail_req(err, what, method, url.data, msg);
-            } else if (!retry || attempt >= o->retries) {
-                char msg[96];
-                snprintf(msg, sizeof msg, "HTTP %ld%s%s", s, code[0] ? " " : "", code);
-                st = fail_public(err, DS_ERR_STORAGE);
-                detail_req(err, what, method, url.data, msg);
-            }
-        } else if (sink->fixed && !head && x.got != sink->fixed_len) {
-            st = fail_public(err, DS_ERR_STORAGE);
-            char msg[96];
-            snprintf(msg, sizeof msg, "short answer: %zu of %zu bytes", x.got, sink->fixed_len);
-            detail_req(err, what, method, url.data, msg);
-        } else if (sink->buf && !sink->buf->data && ds_buf_append(sink->buf, "", 0) < 0) {
-            st = ds_error_set(err, DS_ERR_NOMEM, NULL);
-        }
-        if (st != DS_OK) {
-            result = st;
-            break;
-        }
-        if (!retry)
-            break;
-        stats.retries++;
-        backoff(attempt);
+void ds_http_cleanup(void)
+{
+    if (!handle)
+        return;
+    for (int i = 0; i < MAX_PARALLEL; i++) {
+        if (slots[i].h && slots[i].h != handle)
+            cl.easy_cleanup(slots[i].h);
+        ds_buf_free(&slots[i].url);
+        ds_buf_free(&slots[i].hdrs);
+        slots[i].h = NULL;
     }
-    ds_buf_free(&url);
-    ds_buf_free(&hdrs);
-    return result;
+    if (multi)
+        cl.multi_cleanup(multi);
+    multi = NULL;
+    cl.easy_cleanup(handle);
+    handle = NULL;
+    cl.global_cleanup();
 }

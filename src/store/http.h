@@ -44,12 +44,30 @@ typedef ds_status (*ds_http_sign_fn)(void *ctx, ds_buf *url, ds_buf *headers, ds
 
 /* Performs method (GET or HEAD) with the request sign() builds; retries
  * connection failures, 429 and 5xx.  Statuses other than 200/206 are
- * errors (DS_ERR_NOT_FOUND for 404), except that `ok_status` (0: none) is
- * also accepted.  `what` names the request in log details ("list",
+ * errors (DS_ERR_NOT_FOUND for 404).  `what` names the request in log details ("list",
  * "get").  On error the sink's contents are unspecified. */
 ds_status ds_http_perform(const ds_http_opts *o, const char *method, ds_http_sign_fn sign,
                           void *sign_ctx, const ds_http_sink *sink, ds_http_resp *resp,
                           const char *what, ds_error *err);
+
+/* One request of a batch: what ds_http_perform takes, plus its outcome. */
+typedef struct ds_http_job {
+    const char *method;
+    ds_http_sign_fn sign;
+    void *sign_ctx;
+    ds_http_sink sink;
+    const char *what;
+    ds_http_resp resp; /* out */
+    ds_status status;  /* out */
+    ds_error err;      /* out */
+} ds_http_job;
+
+/* Runs the jobs in parallel (at most 8 connections at a time), retrying
+ * each as ds_http_perform does; the first failure that is not retried
+ * stops the batch and is returned (its ds_error copied to err).  A single
+ * request is a batch of one: every request shares one connection cache. */
+ds_status ds_http_perform_many(const ds_http_opts *o, ds_http_job *jobs, size_t n,
+                               ds_error *err);
 
 /* Counts of requests since start (attempts, including retries), for the
  * admin tool's statistics and the benchmarks. */
