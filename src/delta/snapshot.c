@@ -561,11 +561,21 @@ ds_status ds_snapshot_apply_json(ds_snapshot *s, const char *name, uint64_t size
     char *url = ds_arena_printf(s->arena, "%s%s", s->log_url, name);
     size_t cap = size < JSON_CHUNK ? (size_t)size + 1 : JSON_CHUNK;
     size_t buf_mapped = 0;
-    char *buf = url ? ds_big_alloc(cap, &buf_mapped) : NULL;
-    if (!buf)
-        return ds_error_set(err, DS_ERR_NOMEM, NULL);
     size_t have = 0;
     uint64_t off = 0;
+    /* read ahead with the other commits (ds_snapshot_prefetch): the whole
+     * file is there already, and its buffer becomes this one */
+    ds_fetched *f = url ? ds_snapshot_take_fetched(s, url) : NULL;
+    char *buf = NULL;
+    if (f && f->len == size) {
+        buf = (char *)f->data;
+        cap = have = f->len;
+        off = size;
+        f->data = NULL;
+    }
+    ds_fetched_free(f);
+    if (!buf && !(buf = url ? ds_big_alloc(cap, &buf_mapped) : NULL))
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
     int lineno = 0;
     ds_status st = DS_OK;
     while (st == DS_OK) {
@@ -693,12 +703,112 @@ static ds_status resolve_version(ds_snapshot *s, int64_t target, int commits_onl
     return DS_OK;
 }
 
+ds_fetched *ds_snapshot_take_fetched(ds_snapshot *s, const char *url)
+{
+    pthread_mutex_lock(&s->fetch_lock);
+    ds_fetched **pp = &s->fetched, *f = NULL;
+    for (; *pp; pp = &(*pp)->next)
+        if (strcmp((*pp)->url, url) == 0) {
+            f = *pp;
+            *pp = f->next;
+            f->next = NULL;
+            break;
+        }
+    pthread_mutex_unlock(&s->fetch_lock);
+    return f;
+}
+
+void ds_fetched_free(ds_fetched *f)
+{
+    if (!f)
+        return;
+    free(f->url);
+    free(f->data);
+    free(f);
+}
+
+ds_status ds_snapshot_prefetch(ds_snapshot *s, const char *const *names, size_t n,
+                               ds_error *err)
+{
+    if (!s->store->ops->get_many || n == 0)
+        return DS_OK;
+    const char **urls = calloc(n, sizeof *urls);
+    uint64_t *sizes = calloc(n, sizeof *sizes);
+    unsigned char **bufs = calloc(n, sizeof *bufs);
+    ds_fetched **fs = calloc(n, sizeof *fs);
+    size_t m = 0;
+    uint64_t total = 0;
+    ds_status st = urls && sizes && bufs && fs ? DS_OK : ds_error_set(err, DS_ERR_NOMEM, NULL);
+    for (size_t i = 0; st == DS_OK && i < n && m < DS_PREFETCH_MAX_FILES; i++) {
+        const ds_log_entry *e = NULL;
+        for (size_t k = 0; k < s->nentries && !e; k++)
+            if (strcmp(s->entries[k].name, names[i]) == 0)
+                e = &s->entries[k];
+        if (!e || e->size == 0 || total + e->size > DS_PREFETCH_MAX_BYTES)
+            continue;
+        ds_fetched *f = calloc(1, sizeof *f);
+        char *url = ds_arena_printf(s->arena, "%s%s", s->log_url, names[i]);
+        if (!f || !url || !(f->url = strdup(url)) || !(f->data = malloc(e->size))) {
+            ds_fetched_free(f);
+            st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+            break;
+        }
+        f->len = (size_t)e->size;
+        fs[m] = f;
+        urls[m] = f->url;
+        sizes[m] = e->size;
+        bufs[m] = f->data;
+        total += e->size;
+        m++;
+    }
+    if (st == DS_OK && m > 1)
+        st = s->store->ops->get_many(s->store->ctx, urls, sizes, bufs, m, err);
+    if (st == DS_OK && m > 1) {
+        pthread_mutex_lock(&s->fetch_lock);
+        for (size_t i = 0; i < m; i++) {
+            fs[i]->next = s->fetched;
+            s->fetched = fs[i];
+            fs[i] = NULL;
+        }
+        pthread_mutex_unlock(&s->fetch_lock);
+    } else if (st != DS_OK) {
+        ds_error_kind(err, "storage");
+    }
+    for (size_t i = 0; fs && i < m; i++)
+        ds_fetched_free(fs[i]);
+    free(urls);
+    free(sizes);
+    free(bufs);
+    free(fs);
+    return st;
+}
+
 static ds_status build(ds_snapshot *s, int64_t target, int commits_only, ds_error *err)
 {
     /* 1. commits from just after the checkpoint (or 0) up to the target */
     if (resolve_version(s, target, commits_only, err) != DS_OK)
         return err->status;
     int64_t first = s->cp_version + 1;
+
+    /* on an object store, the commits to replay and the checkpoint's
+     * parts are read at once, not one round trip after another */
+    if (s->store->ops->get_many) {
+        size_t cap = s->nentries + (size_t)(s->cp_nparts > 0 ? s->cp_nparts : 0), n = 0;
+        const char **names = calloc(cap ? cap : 1, sizeof *names);
+        if (!names)
+            return ds_error_set(err, DS_ERR_NOMEM, NULL);
+        for (size_t i = s->nentries; i-- > 0;) {
+            const ds_log_entry *e = &s->entries[i];
+            if (e->kind == DS_LOG_COMMIT && e->version >= first && e->version <= s->version)
+                names[n++] = e->name;
+        }
+        for (int i = 0; s->cp_version >= 0 && i < s->cp_nparts; i++)
+            names[n++] = s->cp_parts[i];
+        ds_status pst = ds_snapshot_prefetch(s, names, n, err);
+        free(names);
+        if (pst != DS_OK)
+            return pst;
+    }
 
     /* 2. commits newest first */
     for (size_t i = s->nentries; i-- > 0;) {

@@ -677,12 +677,54 @@ static ds_status cloud_stat(void *ctx, const char *url, ds_store_entry *out, ds_
     return DS_OK;
 }
 
+static ds_status cloud_get_many(void *ctx, const char *const *urls, const uint64_t *sizes,
+                                unsigned char *const *bufs, size_t n, ds_error *err)
+{
+    opened *o = calloc(n ? n : 1, sizeof *o);
+    req *r = calloc(n ? n : 1, sizeof *r);
+    ds_http_job *j = calloc(n ? n : 1, sizeof *j);
+    ds_status st = o && r && j ? DS_OK : ds_error_set(err, DS_ERR_NOMEM, NULL);
+    size_t nj = 0;
+    for (size_t i = 0; st == DS_OK && i < n; i++) {
+        if (sizes[i] == 0)
+            continue;
+        if (open_url(ctx, urls[i], &o[nj], err) != DS_OK) {
+            st = err->status;
+            break;
+        }
+        /* the target points into its own `opened`: fix it up after the copy */
+        o[nj].t.k = &o[nj].k;
+        r[nj] = (req){.t = &o[nj].t, .method = "GET", .key = o[nj].l.key, .has_range = 1,
+                      .off = 0, .len = sizes[i]};
+        j[nj] = (ds_http_job){.method = "GET",
+                              .sign = o[nj].k.type == DS_STORE_AZURE ? sign_azure : sign_sigv4,
+                              .sign_ctx = &r[nj], .what = "get"};
+        j[nj].sink.fixed = bufs[i];
+        j[nj].sink.fixed_len = (size_t)sizes[i];
+        nj++;
+    }
+    if (st == DS_OK && nj) {
+        const creds *k = &o[0].k;
+        if ((k->type == DS_STORE_AZURE && (!k->account || !k->akey)) ||
+            (k->type == DS_STORE_S3 && (!k->akid || !k->secret)) ||
+            (k->type == DS_STORE_GCS && (!k->hmac_id || !k->hmac_secret)))
+            st = not_configured(err, "no credentials for reading the store");
+        else
+            st = ds_http_perform_many(&k->http, j, nj, err);
+    }
+    free(o);
+    free(r);
+    free(j);
+    return st;
+}
+
 const ds_store_ops ds_cloud_store = {
     .name = "cloud",
     .list = cloud_list,
     .get = cloud_get,
     .get_range = cloud_get_range,
     .stat = cloud_stat,
+    .get_many = cloud_get_many,
 };
 
 static const ds_store_cfg *cfg_for(const ds_catalog *cat, const char *location)

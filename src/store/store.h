@@ -34,6 +34,12 @@ typedef struct ds_store_ops {
     ds_status (*get_range)(void *ctx, const char *url, uint64_t off, size_t n,
                            unsigned char *buf, ds_error *err);
     ds_status (*stat)(void *ctx, const char *url, ds_store_entry *out, ds_error *err);
+    /* Optional (NULL when a store has nothing to gain from it): reads n
+     * whole objects of known sizes, bufs[i] receiving sizes[i] bytes, all
+     * at once.  The log replay uses it for the commits after a checkpoint,
+     * which would otherwise cost one round trip each. */
+    ds_status (*get_many)(void *ctx, const char *const *urls, const uint64_t *sizes,
+                          unsigned char *const *bufs, size_t n, ds_error *err);
 } ds_store_ops;
 
 typedef struct ds_store {
