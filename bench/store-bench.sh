@@ -48,5 +48,7 @@ EOC
         done
     done
 } >"$dir/stores.conf"
-python3 "$top_srcdir/bench/store-bench.py" "$prog" "$dir/stores.conf" "$TOKEN" \
+# the same, reading one file after another
+sed 's/^store.name = fake$/store.name = fake\nstore.parallel = 1/' "$dir/stores.conf" >"$dir/stores-seq.conf"
+python3 "$top_srcdir/bench/store-bench.py" "$prog" "$dir/stores.conf" "$dir/stores-seq.conf" "$TOKEN" \
     "$DS_TEST_FAKES3_ENDPOINT" $TABLES

@@ -94,6 +94,7 @@ typedef struct ds_store_cfg {
     /* transport */
     int64_t connect_timeout_ms, timeout_ms;
     int retries;
+    int parallel; /* reads at once (1 to 8) */
     int64_t max_list_pages;
     const char *ca_file;
     int line;

@@ -708,6 +708,7 @@ static int set_store_name(struct parser *p, const char *v)
     st->connect_timeout_ms = 5000;
     st->timeout_ms = 30000;
     st->retries = 3;
+    st->parallel = 8;
     st->max_list_pages = 100000;
     st->line = p->line;
     c->stores[c->nstores++] = st;
@@ -963,6 +964,11 @@ static int set_store_retries(struct parser *p, const char *v)
     p->store->retries = (int)p->ival;
     return 0;
 }
+static int set_store_parallel(struct parser *p, const char *v)
+{
+    p->store->parallel = (int)p->ival;
+    return 0;
+}
 static int set_store_max_list_pages(struct parser *p, const char *v)
 {
     p->store->max_list_pages = p->ival;
@@ -1090,6 +1096,7 @@ static const struct keydef keys[] = {
     {"store.connect-timeout", SC_STORE, V_INT, 1, 600, 0, set_store_connect_timeout},
     {"store.timeout", SC_STORE, V_INT, 1, 3600, 0, set_store_timeout},
     {"store.retries", SC_STORE, V_INT, 0, 10, 0, set_store_retries},
+    {"store.parallel", SC_STORE, V_INT, 1, 8, 0, set_store_parallel},
     {"store.max-list-pages", SC_STORE, V_INT, 1, 10000000, 0, set_store_max_list_pages},
     {"store.ca-file", SC_STORE, V_PATH, 0, 4096, 0, set_store_ca_file},
 };

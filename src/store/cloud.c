@@ -130,6 +130,7 @@ static const ds_store_cfg *env_cfg(ds_store_type t)
         c->connect_timeout_ms = 5000;
         c->timeout_ms = 30000;
         c->retries = 3;
+        c->parallel = 8;
         c->max_list_pages = 100000;
     }
     return c;
@@ -146,6 +147,7 @@ static void get_creds(const ds_store_cfg *c, creds *k)
     k->http.connect_timeout_ms = c->connect_timeout_ms;
     k->http.timeout_ms = c->timeout_ms;
     k->http.retries = c->retries;
+    k->http.parallel = c->parallel;
     k->http.ca_file = c->ca_file;
     k->max_pages = c->max_list_pages;
     switch (c->type) {

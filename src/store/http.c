@@ -499,7 +499,8 @@ ds_status ds_http_perform_many(const ds_http_opts *o, ds_http_job *jobs, size_t 
                 continue;
             }
             slot *free_slot = NULL;
-            for (int k = 0; k < MAX_PARALLEL && !free_slot; k++)
+            int width = o->parallel >= 1 && o->parallel <= MAX_PARALLEL ? o->parallel : 1;
+            for (int k = 0; k < width && !free_slot; k++)
                 if (!slots[k].job)
                     free_slot = &slots[k];
             if (!free_slot)

@@ -19,6 +19,7 @@
 typedef struct ds_http_opts {
     int64_t connect_timeout_ms, timeout_ms;
     int retries;         /* extra attempts after the first */
+    int parallel;        /* connections a batch may use at once (1 to 8) */
     const char *ca_file; /* NULL: the system's CA store */
 } ds_http_opts;
 

@@ -42,6 +42,8 @@ Control (paths under /__, never signed, never faulted, never counted):
   GET  /__stats         {"total": N, "kinds": {list, get, head, other},
                          "paths": {path: N}, "faults": N}
   POST /__stats/reset
+  POST /__latency {"ms": 20}  every later answer waits that long first (a
+                 store across a network, for benchmarks); {"ms": 0} ends it
 
 Prints "READY <port>" once it listens (--port 0: any free port).
 Standard library only; RSA verification uses the cryptography module when
@@ -71,6 +73,7 @@ from xml.sax.saxutils import escape
 OPTS = None
 LOCK = threading.Lock()
 FAULTS = []  # queued fault dicts
+LATENCY = [0.0]  # seconds every answer waits (POST /__latency)
 STATS = {}
 MD5_CACHE = {}  # path -> (mtime_ns, size, hex md5)
 SKEW = 15 * 60
@@ -438,6 +441,8 @@ class Handler(BaseHTTPRequestHandler):
                 fault["count"] -= 1
                 if fault["count"] <= 0:
                     FAULTS.remove(fault)
+        if LATENCY[0]:
+            time.sleep(LATENCY[0])
         cut = False
         if fault and fault["kind"] == "slow":
             time.sleep(float(fault.get("seconds", 1)))
@@ -528,6 +533,16 @@ class Handler(BaseHTTPRequestHandler):
                     FAULTS.append(f)
                 out = json.dumps({"faults": FAULTS}).encode()
             return self.send(200, out, [("Content-Type", "application/json")])
+        if path == "/__latency" and self.command == "POST":
+            # every answer waits this long first, as a store across a
+            # network would (for benchmarks); 0 turns it off
+            try:
+                ms = float(json.loads(body or b"{}")["ms"])
+            except (ValueError, KeyError, TypeError) as e:
+                return self.send(400, json.dumps({"error": str(e)}).encode(),
+                                 [("Content-Type", "application/json")])
+            LATENCY[0] = max(0.0, ms) / 1000.0
+            return self.send(200, b"{}", [("Content-Type", "application/json")])
         if path == "/__stats" and self.command == "GET":
             with LOCK:
                 out = json.dumps(STATS, sort_keys=True).encode()
