@@ -315,6 +315,14 @@ static ds_status read_commit(ds_history *h, const ds_log_entry *e, commit_buf *b
     char *url = ds_arena_printf(a, "%s%s", h->log->log_url, e->name);
     if (!url)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    ds_fetched *f = ds_snapshot_take_fetched(h->log, url); /* read ahead */
+    if (f && f->len == e->size) {
+        memcpy(b->data, f->data, f->len);
+        ds_fetched_free(f);
+        b->data[e->size] = '\0';
+        return DS_OK;
+    }
+    ds_fetched_free(f);
     if (e->size && h->log->store->ops->get_range(h->log->store->ctx, url, 0, (size_t)e->size,
                                                  (unsigned char *)b->data, err) != DS_OK) {
         ds_error_kind(err, "storage");
@@ -341,7 +349,24 @@ ds_status ds_history_changes(ds_history *h, const ds_snapshot *start, int64_t en
         st = ds_fail_kind(err, DS_ERR_INVALID_PARAM, "version-not-found",
                           "Version %lld of the table does not exist (the latest is %lld).",
                           (long long)end, (long long)h->latest_version);
+    int64_t ahead = first - 1; /* commits read ahead up to this version */
     for (int64_t v = first; st == DS_OK && !stop && v <= end; v++) {
+        if (v > ahead && h->log->store->ops->get_many) {
+            /* on an object store: the next window of commits at once */
+            const char *names[DS_PREFETCH_MAX_FILES];
+            uint64_t sizes[DS_PREFETCH_MAX_FILES];
+            size_t n = 0;
+            for (int64_t w = v; w <= end && n < DS_PREFETCH_MAX_FILES; w++) {
+                ptrdiff_t wi = find_commit(h, w);
+                if (wi >= 0) {
+                    names[n] = h->commit[wi]->name;
+                    sizes[n++] = h->commit[wi]->size;
+                }
+                ahead = w;
+            }
+            if ((st = ds_snapshot_prefetch(h->log, names, sizes, n, err)) != DS_OK)
+                break;
+        }
         ptrdiff_t idx = find_commit(h, v);
         if (idx < 0) {
             st = ds_fail_kind(err, DS_ERR_INVALID_PARAM, "version-not-reconstructable",

@@ -727,8 +727,8 @@ void ds_fetched_free(ds_fetched *f)
     free(f);
 }
 
-ds_status ds_snapshot_prefetch(ds_snapshot *s, const char *const *names, size_t n,
-                               ds_error *err)
+ds_status ds_snapshot_prefetch(ds_snapshot *s, const char *const *names,
+                               const uint64_t *fsizes, size_t n, ds_error *err)
 {
     if (!s->store->ops->get_many || n == 0)
         return DS_OK;
@@ -740,25 +740,22 @@ ds_status ds_snapshot_prefetch(ds_snapshot *s, const char *const *names, size_t 
     uint64_t total = 0;
     ds_status st = urls && sizes && bufs && fs ? DS_OK : ds_error_set(err, DS_ERR_NOMEM, NULL);
     for (size_t i = 0; st == DS_OK && i < n && m < DS_PREFETCH_MAX_FILES; i++) {
-        const ds_log_entry *e = NULL;
-        for (size_t k = 0; k < s->nentries && !e; k++)
-            if (strcmp(s->entries[k].name, names[i]) == 0)
-                e = &s->entries[k];
-        if (!e || e->size == 0 || total + e->size > DS_PREFETCH_MAX_BYTES)
+        uint64_t size = fsizes[i];
+        if (size == 0 || total + size > DS_PREFETCH_MAX_BYTES)
             continue;
         ds_fetched *f = calloc(1, sizeof *f);
         char *url = ds_arena_printf(s->arena, "%s%s", s->log_url, names[i]);
-        if (!f || !url || !(f->url = strdup(url)) || !(f->data = malloc(e->size))) {
+        if (!f || !url || !(f->url = strdup(url)) || !(f->data = malloc(size))) {
             ds_fetched_free(f);
             st = ds_error_set(err, DS_ERR_NOMEM, NULL);
             break;
         }
-        f->len = (size_t)e->size;
+        f->len = (size_t)size;
         fs[m] = f;
         urls[m] = f->url;
-        sizes[m] = e->size;
+        sizes[m] = size;
         bufs[m] = f->data;
-        total += e->size;
+        total += size;
         m++;
     }
     if (st == DS_OK && m > 1)
@@ -795,17 +792,29 @@ static ds_status build(ds_snapshot *s, int64_t target, int commits_only, ds_erro
     if (s->store->ops->get_many) {
         size_t cap = s->nentries + (size_t)(s->cp_nparts > 0 ? s->cp_nparts : 0), n = 0;
         const char **names = calloc(cap ? cap : 1, sizeof *names);
-        if (!names)
+        uint64_t *sizes = calloc(cap ? cap : 1, sizeof *sizes);
+        if (!names || !sizes) {
+            free(names);
+            free(sizes);
             return ds_error_set(err, DS_ERR_NOMEM, NULL);
-        for (size_t i = s->nentries; i-- > 0;) {
+        }
+        for (size_t i = s->nentries; i-- > 0 && n < DS_PREFETCH_MAX_FILES;) {
             const ds_log_entry *e = &s->entries[i];
-            if (e->kind == DS_LOG_COMMIT && e->version >= first && e->version <= s->version)
-                names[n++] = e->name;
+            if (e->kind == DS_LOG_COMMIT && e->version >= first && e->version <= s->version) {
+                names[n] = e->name;
+                sizes[n++] = e->size;
+            }
         }
         for (int i = 0; s->cp_version >= 0 && i < s->cp_nparts; i++)
-            names[n++] = s->cp_parts[i];
-        ds_status pst = ds_snapshot_prefetch(s, names, n, err);
+            for (size_t k = 0; k < s->nentries; k++)
+                if (strcmp(s->entries[k].name, s->cp_parts[i]) == 0) {
+                    names[n] = s->cp_parts[i];
+                    sizes[n++] = s->entries[k].size;
+                    break;
+                }
+        ds_status pst = ds_snapshot_prefetch(s, names, sizes, n, err);
         free(names);
+        free(sizes);
         if (pst != DS_OK)
             return pst;
     }

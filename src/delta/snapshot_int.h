@@ -78,11 +78,11 @@ typedef struct ds_fetched {
 #define DS_PREFETCH_MAX_BYTES (64u * 1024 * 1024)
 #define DS_PREFETCH_MAX_FILES 256
 
-/* Reads the named files of _delta_log/ (sizes from the listing) at once
+/* Reads the named files of _delta_log/ (their sizes from the listing) at once
  * into the snapshot's cache; files past the caps are left to be read one
  * by one.  No effect on stores without get_many. */
-ds_status ds_snapshot_prefetch(ds_snapshot *s, const char *const *names, size_t n,
-                               ds_error *err);
+ds_status ds_snapshot_prefetch(ds_snapshot *s, const char *const *names,
+                               const uint64_t *sizes, size_t n, ds_error *err);
 /* Removes url's cached object from the cache and returns it (NULL when
  * absent); ds_fetched_free frees one. */
 ds_fetched *ds_snapshot_take_fetched(ds_snapshot *s, const char *url);
