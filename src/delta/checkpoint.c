@@ -50,6 +50,22 @@ static ds_status src_read_at(void *ctx, uint64_t off, size_t n, unsigned char *b
  * by range. */
 #define FETCH_WHOLE_MAX (64u * 1024 * 1024)
 
+/* DELTA_SHARING_READ_WHOLE_MAX (bytes) overrides it: 0 reads every
+ * checkpoint range by range (less memory, more requests). */
+uint64_t ds_checkpoint_read_whole_max(void)
+{
+    static int done;
+    static uint64_t max = FETCH_WHOLE_MAX;
+    if (!done) {
+        const char *v = getenv("DELTA_SHARING_READ_WHOLE_MAX");
+        int64_t n;
+        if (v && *v && ds_parse_i64(v, 0, INT64_MAX, &n) == 0)
+            max = (uint64_t)n;
+        done = 1;
+    }
+    return max;
+}
+
 static ds_status fetch_whole(const ds_snapshot *cs, const char *url, uint64_t size,
                              pq_src *src, ds_error *err)
 {
@@ -131,7 +147,7 @@ static ds_status open_parquet(const ds_snapshot *s, const char *url, pq_src *src
         }
         size = st.size;
     }
-    if (remote && size <= FETCH_WHOLE_MAX && fetch_whole(s, url, size, src, err) != DS_OK) {
+    if (remote && size <= ds_checkpoint_read_whole_max() && fetch_whole(s, url, size, src, err) != DS_OK) {
         ds_error_kind(err, "storage");
         return err->status;
     }

@@ -788,7 +788,8 @@ static ds_status build(ds_snapshot *s, int64_t target, int commits_only, ds_erro
     int64_t first = s->cp_version + 1;
 
     /* on an object store, the commits to replay and the checkpoint's
-     * parts are read at once, not one round trip after another */
+     * parts are read at once, not one round trip after another (parts
+     * only when checkpoints are read whole: DELTA_SHARING_READ_WHOLE_MAX) */
     if (s->store->ops->get_many) {
         size_t cap = s->nentries + (size_t)(s->cp_nparts > 0 ? s->cp_nparts : 0), n = 0;
         const char **names = calloc(cap ? cap : 1, sizeof *names);
@@ -807,7 +808,8 @@ static ds_status build(ds_snapshot *s, int64_t target, int commits_only, ds_erro
         }
         for (int i = 0; s->cp_version >= 0 && i < s->cp_nparts; i++)
             for (size_t k = 0; k < s->nentries; k++)
-                if (strcmp(s->entries[k].name, s->cp_parts[i]) == 0) {
+                if (strcmp(s->entries[k].name, s->cp_parts[i]) == 0 &&
+                    s->entries[k].size <= ds_checkpoint_read_whole_max()) {
                     names[n] = s->cp_parts[i];
                     sizes[n++] = s->entries[k].size;
                     break;

@@ -4,6 +4,7 @@
 #include "util/text.h"
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,9 @@
 
 static CURL *handle;
 static ds_http_stats stats;
+/* One engine per process: the checkpoint decoders of a big checkpoint
+ * read from two threads, and take turns here. */
+static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* libcurl is loaded when the first store request is made, not linked: a
  * CGI process serving tables on local disk (most requests of a small
@@ -89,7 +93,9 @@ static int load_curl(void)
 
 void ds_http_stats_get(ds_http_stats *out)
 {
+    pthread_mutex_lock(&engine_lock);
     *out = stats;
+    pthread_mutex_unlock(&engine_lock);
 }
 
 
@@ -466,8 +472,20 @@ static int engine_ready(ds_error *err)
     return 0;
 }
 
+static ds_status perform_many(const ds_http_opts *o, ds_http_job *jobs, size_t n,
+                              ds_error *err);
+
 ds_status ds_http_perform_many(const ds_http_opts *o, ds_http_job *jobs, size_t n,
                                ds_error *err)
+{
+    pthread_mutex_lock(&engine_lock);
+    ds_status st = perform_many(o, jobs, n, err);
+    pthread_mutex_unlock(&engine_lock);
+    return st;
+}
+
+static ds_status perform_many(const ds_http_opts *o, ds_http_job *jobs, size_t n,
+                              ds_error *err)
 {
     if (engine_ready(err) < 0)
         return err->status;
