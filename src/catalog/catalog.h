@@ -90,6 +90,7 @@ typedef struct ds_store_cfg {
     /* GCS */
     const char *hmac_access_id, *hmac_secret;
     const char *sa_email;     /* from service-account-key-file */
+    const char *sa_token_uri; /* its OAuth token endpoint (Google's by default) */
     void *sa_key;             /* EVP_PKEY *, freed with the catalog */
     /* transport */
     int64_t connect_timeout_ms, timeout_ms;

@@ -936,12 +936,15 @@ static int set_store_sa_key_file(struct parser *p, const char *v)
     ds_error e;
     ds_error_clear(&e);
     ds_status rc = ds_gcs_service_account_parse(json, n, &email, &key, &e);
+    char *uri = rc == DS_OK ? ds_gcs_token_uri(json, n) : NULL;
     sodium_memzero(json, n);
     if (rc != DS_OK)
         return fail(p, "store.service-account-key-file '%s': %s", Q(v), e.message);
     st->sa_email = pdup(p, email);
+    st->sa_token_uri = pdup(p, uri ? uri : DS_GCS_TOKEN_URI);
     free(email);
-    if (!st->sa_email) {
+    free(uri);
+    if (!st->sa_email || !st->sa_token_uri) {
         ds_rsa_key_free(key);
         return -1;
     }

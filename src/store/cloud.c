@@ -24,6 +24,7 @@
 #include "store/store.h"
 #include "store/xml.h"
 #include "util/text.h"
+#include <json-c/json.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,8 @@ typedef struct creds {
     const char *hmac_id, *hmac_secret;
     const char *sa_email;
     ds_rsa_key *sa_key;
+    const char *sa_token_uri;
+    const char *bearer; /* GCS without an HMAC key: an OAuth access token */
     ds_http_opts http;
     int64_t max_pages;
 } creds;
@@ -66,6 +69,7 @@ static size_t env_akey_len;
 static int env_akey_done;
 static char *env_sa_email;
 static ds_rsa_key *env_sa_key;
+static char *env_sa_token_uri;
 static int env_sa_done;
 
 static void load_env_azure_key(void)
@@ -100,6 +104,8 @@ static void load_env_sa_key(void)
     if (ds_gcs_service_account_parse(buf, n, &env_sa_email, &env_sa_key, &e) != DS_OK) {
         env_sa_email = NULL;
         env_sa_key = NULL;
+    } else {
+        env_sa_token_uri = ds_gcs_token_uri(buf, n);
     }
     sodium_memzero(buf, sizeof buf);
 }
@@ -172,12 +178,14 @@ static void get_creds(const ds_store_cfg *c, creds *k)
         k->hmac_secret = c->hmac_secret;
         k->sa_email = c->sa_email;
         k->sa_key = c->sa_key;
+        k->sa_token_uri = c->sa_token_uri;
         if (!k->hmac_id && !k->sa_key) {
             k->hmac_id = env("GCS_HMAC_ACCESS_ID", NULL);
             k->hmac_secret = env("GCS_HMAC_SECRET", NULL);
             load_env_sa_key();
             k->sa_email = env_sa_email;
             k->sa_key = env_sa_key;
+            k->sa_token_uri = env_sa_token_uri ? env_sa_token_uri : DS_GCS_TOKEN_URI;
         }
         k->region = "auto";
         if (from_env && !k->endpoint && (k->endpoint = env("STORAGE_EMULATOR_HOST", NULL)) &&
@@ -464,25 +472,160 @@ static ds_status sign_azure(void *ctx, ds_buf *url, ds_buf *headers, ds_error *e
     return st;
 }
 
+/* GCS with only a service account's key: requests carry an OAuth 2.0
+ * access token, got from the key's token endpoint with a signed JWT
+ * (read-only storage scope) and kept per process until a minute before it
+ * expires. */
+#define GCS_SCOPE "https://www.googleapis.com/auth/devstorage.read_only"
+
+static ds_status sign_bearer(void *ctx, ds_buf *url, ds_buf *headers, ds_error *err)
+{
+    const req *r = ctx;
+    ds_buf path;
+    ds_buf_init(&path, 16384);
+    int bad = build_path(r, &path) < 0 || ds_buf_puts(url, r->t->base) < 0 ||
+              ds_uri_encode(url, path.data, path.len, 0) < 0;
+    for (size_t i = 0; !bad && i < r->nquery; i++)
+        bad = ds_buf_putc(url, i ? '&' : '?') < 0 || ds_buf_puts(url, r->query[i].name) < 0 ||
+              ds_buf_putc(url, '=') < 0 ||
+              ds_uri_encode(url, r->query[i].value, strlen(r->query[i].value), 1) < 0;
+    if (!bad)
+        bad = ds_buf_printf(headers, "Authorization: Bearer %s\n", r->t->k->bearer) < 0;
+    if (!bad && r->has_range)
+        bad = ds_buf_printf(headers, "Range: bytes=%llu-%llu\n", (unsigned long long)r->off,
+                            (unsigned long long)(r->off + r->len - 1)) < 0;
+    ds_buf_free(&path);
+    return bad ? ds_error_set(err, DS_ERR_NOMEM, NULL) : DS_OK;
+}
+
+static struct gcs_token {
+    char email[256], uri[1024];
+    char *token;
+    int64_t expires_s;
+} gcs_tokens[4];
+
+struct token_req {
+    const char *uri;
+    const char *jwt;
+};
+
+static ds_status sign_token_req(void *ctx, ds_buf *url, ds_buf *headers, ds_error *err)
+{
+    const struct token_req *t = ctx;
+    if (ds_buf_puts(url, t->uri) < 0 ||
+        ds_buf_puts(headers, "Content-Type: application/x-www-form-urlencoded\nExpect:\n") < 0)
+        return ds_error_set(err, DS_ERR_NOMEM, NULL);
+    return DS_OK;
+}
+
+static ds_status gcs_bearer(creds *k, ds_error *err)
+{
+    int64_t now = wall_s();
+    struct gcs_token *slot = &gcs_tokens[0];
+    for (size_t i = 0; i < sizeof gcs_tokens / sizeof *gcs_tokens; i++) {
+        struct gcs_token *g = &gcs_tokens[i];
+        if (g->token && strcmp(g->email, k->sa_email) == 0 && strcmp(g->uri, k->sa_token_uri) == 0) {
+            if (g->expires_s - 60 > now) {
+                k->bearer = g->token;
+                return DS_OK;
+            }
+            slot = g;
+            break;
+        }
+        if (!g->token || g->expires_s < slot->expires_s)
+            slot = g;
+    }
+    if (strlen(k->sa_email) >= sizeof slot->email || strlen(k->sa_token_uri) >= sizeof slot->uri)
+        return not_configured(err, "the service account's e-mail or token URI is too long");
+    ds_buf jwt, body, answer;
+    ds_buf_init(&jwt, 16384);
+    ds_buf_init(&body, 32768);
+    ds_buf_init(&answer, 64 * 1024);
+    ds_status st = ds_gcs_jwt(k->sa_key, k->sa_email, GCS_SCOPE, k->sa_token_uri, now, &jwt, err);
+    if (st == DS_OK &&
+        ds_buf_printf(&body, "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Ajwt-bearer"
+                             "&assertion=%s", jwt.data) < 0)
+        st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+    if (st == DS_OK) {
+        struct token_req t = {k->sa_token_uri, jwt.data};
+        ds_http_job j = {.method = "POST", .body = body.data, .body_len = body.len,
+                         .sign = sign_token_req, .sign_ctx = &t, .what = "oauth token"};
+        j.sink.buf = &answer;
+        st = ds_http_perform_many(&k->http, &j, 1, err);
+    }
+    if (st == DS_OK) {
+        json_tokener *tok = json_tokener_new();
+        json_object *o = tok ? json_tokener_parse_ex(tok, answer.data, (int)answer.len) : NULL;
+        json_object *at = NULL, *ex = NULL;
+        if (o && json_object_object_get_ex(o, "access_token", &at) &&
+            json_object_is_type(at, json_type_string) && json_object_get_string_len(at) > 0 &&
+            json_object_get_string_len(at) < 8192 && !strpbrk(json_object_get_string(at), "\r\n")) {
+            free(slot->token);
+            slot->token = strdup(json_object_get_string(at));
+            int64_t life = 3600;
+            if (json_object_object_get_ex(o, "expires_in", &ex) && json_object_is_type(ex, json_type_int))
+                life = json_object_get_int64(ex);
+            slot->expires_s = now + (life > 0 ? life : 0);
+            snprintf(slot->email, sizeof slot->email, "%s", k->sa_email);
+            snprintf(slot->uri, sizeof slot->uri, "%s", k->sa_token_uri);
+            if (!slot->token)
+                st = ds_error_set(err, DS_ERR_NOMEM, NULL);
+            k->bearer = slot->token;
+        } else {
+            st = ds_error_set(err, DS_ERR_STORAGE, "The table's storage could not be read.");
+            ds_error_detail(err, "oauth token: the token endpoint's answer has no access_token");
+        }
+        json_object_put(o);
+        if (tok)
+            json_tokener_free(tok);
+    }
+    sodium_memzero(jwt.data ? jwt.data : (char *)"", jwt.len);
+    ds_buf_free(&jwt);
+    ds_buf_free(&body);
+    ds_buf_free(&answer);
+    return st;
+}
+
+/* Credentials to read with, checked; GCS without HMAC gets its token. */
+static ds_status ready_to_read(creds *k, ds_http_sign_fn *sign, ds_error *err)
+{
+    if (k->type == DS_STORE_AZURE) {
+        if (!k->account || !k->akey)
+            return not_configured(err, "no Azure account key: set store.account-name and "
+                                       "store.account-key(-file), or AZURE_STORAGE_ACCOUNT and "
+                                       "AZURE_STORAGE_KEY");
+        *sign = sign_azure;
+        return DS_OK;
+    }
+    if (k->type == DS_STORE_S3) {
+        if (!k->akid || !k->secret)
+            return not_configured(err, "no S3 credentials: set store.access-key-id and "
+                                       "store.secret-access-key(-file), or AWS_ACCESS_KEY_ID and "
+                                       "AWS_SECRET_ACCESS_KEY");
+        *sign = sign_sigv4;
+        return DS_OK;
+    }
+    if (k->hmac_id && k->hmac_secret) {
+        *sign = sign_sigv4;
+        return DS_OK;
+    }
+    if (k->sa_key && k->sa_email && k->sa_token_uri) {
+        *sign = sign_bearer;
+        return gcs_bearer(k, err);
+    }
+    return not_configured(err, "no GCS credentials: set store.hmac-access-id and "
+                               "store.hmac-secret(-file) or store.service-account-key-file, or "
+                               "GCS_HMAC_ACCESS_ID and GCS_HMAC_SECRET or "
+                               "GOOGLE_APPLICATION_CREDENTIALS");
+}
+
 static ds_status perform(const req *r, const ds_http_sink *sink, ds_http_resp *resp,
                          const char *what, ds_error *err)
 {
-    const creds *k = r->t->k;
-    if (k->type == DS_STORE_AZURE && (!k->account || !k->akey))
-        return not_configured(err, "no Azure account key: set store.account-name and "
-                                   "store.account-key(-file), or AZURE_STORAGE_ACCOUNT and "
-                                   "AZURE_STORAGE_KEY");
-    if (k->type == DS_STORE_S3 && (!k->akid || !k->secret))
-        return not_configured(err, "no S3 credentials: set store.access-key-id and "
-                                   "store.secret-access-key(-file), or AWS_ACCESS_KEY_ID and "
-                                   "AWS_SECRET_ACCESS_KEY");
-    if (k->type == DS_STORE_GCS && (!k->hmac_id || !k->hmac_secret))
-        return not_configured(err, "no GCS HMAC key for reading: set store.hmac-access-id and "
-                                   "store.hmac-secret(-file), or GCS_HMAC_ACCESS_ID and "
-                                   "GCS_HMAC_SECRET");
-    return ds_http_perform(&k->http, r->method,
-                           k->type == DS_STORE_AZURE ? sign_azure : sign_sigv4, (void *)r, sink,
-                           resp, what, err);
+    ds_http_sign_fn sign;
+    if (ready_to_read((creds *)r->t->k, &sign, err) != DS_OK)
+        return err->status;
+    return ds_http_perform(&r->t->k->http, r->method, sign, (void *)r, sink, resp, what, err);
 }
 
 /* ---- the store ops ---------------------------------------------------------- */
@@ -698,21 +841,21 @@ static ds_status cloud_get_many(void *ctx, const char *const *urls, const uint64
         o[nj].t.k = &o[nj].k;
         r[nj] = (req){.t = &o[nj].t, .method = "GET", .key = o[nj].l.key, .has_range = 1,
                       .off = 0, .len = sizes[i]};
-        j[nj] = (ds_http_job){.method = "GET",
-                              .sign = o[nj].k.type == DS_STORE_AZURE ? sign_azure : sign_sigv4,
-                              .sign_ctx = &r[nj], .what = "get"};
+        j[nj] = (ds_http_job){.method = "GET", .sign_ctx = &r[nj], .what = "get"};
         j[nj].sink.fixed = bufs[i];
         j[nj].sink.fixed_len = (size_t)sizes[i];
         nj++;
     }
     if (st == DS_OK && nj) {
-        const creds *k = &o[0].k;
-        if ((k->type == DS_STORE_AZURE && (!k->account || !k->akey)) ||
-            (k->type == DS_STORE_S3 && (!k->akid || !k->secret)) ||
-            (k->type == DS_STORE_GCS && (!k->hmac_id || !k->hmac_secret)))
-            st = not_configured(err, "no credentials for reading the store");
-        else
-            st = ds_http_perform_many(&k->http, j, nj, err);
+        /* one store, so one way of signing (and one token) for all */
+        ds_http_sign_fn sign;
+        st = ready_to_read(&o[0].k, &sign, err);
+        for (size_t i = 0; st == DS_OK && i < nj; i++) {
+            o[i].k.bearer = o[0].k.bearer;
+            j[i].sign = sign;
+        }
+        if (st == DS_OK)
+            st = ds_http_perform_many(&o[0].k.http, j, nj, err);
     }
     free(o);
     free(r);

@@ -239,4 +239,16 @@ ds_status ds_gcs_presign_rsa(ds_rsa_key *key, const char *client_email, int64_t 
 ds_status ds_gcs_service_account_parse(const char *json, size_t len, char **client_email,
                                        ds_rsa_key **key, ds_error *err);
 void ds_rsa_key_free(ds_rsa_key *key);
+
+/* The JWT a service account presents to Google's OAuth 2.0 token endpoint
+ * (JWT-bearer grant): header {"alg":"RS256","typ":"JWT"}, claims iss
+ * (client_email), scope, aud (the token URI), iat = now_s, exp = now_s +
+ * 3600, each part base64url without padding, signed RSASSA-PKCS1-v1_5 /
+ * SHA-256.  Appended to out. */
+ds_status ds_gcs_jwt(ds_rsa_key *key, const char *client_email, const char *scope,
+                     const char *aud, int64_t now_s, ds_buf *out, ds_error *err);
+/* The key file's token_uri when it is an http(s) URL, malloc'd; else NULL
+ * (then Google's own, DS_GCS_TOKEN_URI). */
+#define DS_GCS_TOKEN_URI "https://oauth2.googleapis.com/token"
+char *ds_gcs_token_uri(const char *json, size_t len);
 #endif

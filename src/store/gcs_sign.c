@@ -101,8 +101,17 @@ void ds_rsa_key_free(ds_rsa_key *key)
         oc.pkey_free((EVP_PKEY *)key);
 }
 
-/* RSASSA-PKCS1-v1_5 / SHA-256 of d[0..n), lower-case hex, into hex. */
+/* RSASSA-PKCS1-v1_5 / SHA-256 of d[0..n): raw bytes into raw, or
+ * lower-case hex into hex (one of the two is NULL). */
+static ds_status rsa_sign(EVP_PKEY *key, const ds_buf *d, ds_buf *raw, ds_buf *hex,
+                          ds_error *err);
 static ds_status rsa_sign_hex(EVP_PKEY *key, const ds_buf *d, ds_buf *hex, ds_error *err)
+{
+    return rsa_sign(key, d, NULL, hex, err);
+}
+
+static ds_status rsa_sign(EVP_PKEY *key, const ds_buf *d, ds_buf *raw, ds_buf *hex,
+                          ds_error *err)
 {
     EVP_MD_CTX *ctx = oc.md_ctx_new();
     EVP_PKEY_CTX *pctx = NULL;
@@ -116,6 +125,9 @@ static ds_status rsa_sign_hex(EVP_PKEY *key, const ds_buf *d, ds_buf *hex, ds_er
         oc.sign(ctx, sig, &siglen, (const unsigned char *)d->data, d->len) != 1) {
         oc.err_clear();
         st = fail_with(err, DS_ERR_INTERNAL, "the RSA signature failed");
+    } else if (raw) {
+        if (ds_buf_append(raw, sig, siglen) < 0)
+            st = fail_with(err, DS_ERR_NOMEM, "the signature does not fit its buffer");
     } else {
         char *w = ds_buf_reserve(hex, 2 * siglen + 1);
         if (!w) {
@@ -249,4 +261,70 @@ ds_status ds_gcs_service_account_parse(const char *json, size_t len, char **clie
         return err ? err->status : DS_ERR_CONFIG;
     }
     return DS_OK;
+}
+
+/* ---- OAuth 2.0 JWT-bearer assertions ------------------------------------ */
+
+static int put_b64url(ds_buf *out, const void *bin, size_t n)
+{
+    size_t room = sodium_base64_encoded_len(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    char *w = ds_buf_reserve(out, room);
+    if (!w)
+        return -1;
+    sodium_bin2base64(w, room, bin, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    ds_buf_commit(out, strlen(w));
+    return 0;
+}
+
+ds_status ds_gcs_jwt(ds_rsa_key *rkey, const char *client_email, const char *scope,
+                     const char *aud, int64_t now_s, ds_buf *out, ds_error *err)
+{
+    if (load_crypto() < 0)
+        return fail_with(err, DS_ERR_INTERNAL, oc.why);
+    EVP_PKEY *key = (EVP_PKEY *)rkey;
+    if (!key || oc.pkey_base_id(key) != EVP_PKEY_RSA)
+        return fail_with(err, DS_ERR_CONFIG, "the key is not an RSA key");
+    json_object *c = json_object_new_object();
+    if (!c)
+        return fail_with(err, DS_ERR_NOMEM, "out of memory");
+    json_object_object_add(c, "iss", json_object_new_string(client_email));
+    json_object_object_add(c, "scope", json_object_new_string(scope));
+    json_object_object_add(c, "aud", json_object_new_string(aud));
+    json_object_object_add(c, "iat", json_object_new_int64(now_s));
+    json_object_object_add(c, "exp", json_object_new_int64(now_s + 3600));
+    const char *claims = json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN |
+                                                                JSON_C_TO_STRING_NOSLASHESCAPE);
+    static const char head[] = "{\"alg\":\"RS256\",\"typ\":\"JWT\"}";
+    ds_buf in, sig;
+    ds_buf_init(&in, 16384);
+    ds_buf_init(&sig, 2048);
+    ds_status st = DS_OK;
+    if (!claims || put_b64url(&in, head, sizeof head - 1) < 0 || ds_buf_putc(&in, '.') < 0 ||
+        put_b64url(&in, claims, strlen(claims)) < 0)
+        st = fail_with(err, DS_ERR_NOMEM, "the JWT does not fit its buffer");
+    if (st == DS_OK)
+        st = rsa_sign(key, &in, &sig, NULL, err);
+    if (st == DS_OK && (ds_buf_append(out, in.data, in.len) < 0 || ds_buf_putc(out, '.') < 0 ||
+                        put_b64url(out, sig.data, sig.len) < 0))
+        st = fail_with(err, DS_ERR_NOMEM, "the JWT does not fit its buffer");
+    json_object_put(c);
+    ds_buf_free(&in);
+    ds_buf_free(&sig);
+    return st;
+}
+
+char *ds_gcs_token_uri(const char *json, size_t len)
+{
+    json_tokener *tok = json_tokener_new();
+    json_object *root = tok && len < INT32_MAX ? json_tokener_parse_ex(tok, json, (int)len) : NULL;
+    json_object *u = root && json_object_is_type(root, json_type_object) ? str_member(root, "token_uri") : NULL;
+    const char *v = u ? json_object_get_string(u) : NULL;
+    char *out = NULL;
+    if (v && (strncmp(v, "https://", 8) == 0 || strncmp(v, "http://", 7) == 0) &&
+        ds_cs_str_ok(v) && !strpbrk(v, " #"))
+        out = strdup(v);
+    json_object_put(root);
+    if (tok)
+        json_tokener_free(tok);
+    return out;
 }

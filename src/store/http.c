@@ -331,8 +331,13 @@ static ds_status start(const ds_http_opts *o, slot *sl, ds_http_job *j)
     cl.easy_setopt(h, CURLOPT_URL, sl->url.data);
     cl.easy_setopt(h, CURLOPT_HTTPHEADER, sl->list);
     cl.easy_setopt(h, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
-    if (strcmp(j->method, "HEAD") == 0)
+    if (strcmp(j->method, "HEAD") == 0) {
         cl.easy_setopt(h, CURLOPT_NOBODY, 1L);
+    } else if (strcmp(j->method, "POST") == 0) {
+        cl.easy_setopt(h, CURLOPT_POST, 1L);
+        cl.easy_setopt(h, CURLOPT_POSTFIELDS, j->body ? j->body : "");
+        cl.easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)j->body_len);
+    }
     cl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     cl.easy_setopt(h, CURLOPT_WRITEDATA, &sl->x);
     cl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

@@ -53,7 +53,9 @@ ds_status ds_http_perform(const ds_http_opts *o, const char *method, ds_http_sig
 
 /* One request of a batch: what ds_http_perform takes, plus its outcome. */
 typedef struct ds_http_job {
-    const char *method;
+    const char *method;      /* GET, HEAD or POST */
+    const char *body;        /* POST: the request body (body_len bytes) */
+    size_t body_len;
     ds_http_sign_fn sign;
     void *sign_ctx;
     ds_http_sink sink;

@@ -42,6 +42,8 @@ Control (paths under /__, never signed, never faulted, never counted):
   GET  /__stats         {"total": N, "kinds": {list, get, head, other},
                          "paths": {path: N}, "faults": N}
   POST /__stats/reset
+  POST /__token  the service-account OAuth endpoint (GCS dialect; see
+                 oauth_token): JWT-bearer grant in, access token out
   POST /__latency {"ms": 20}  every later answer waits that long first (a
                  store across a network, for benchmarks); {"ms": 0} ends it
 
@@ -263,12 +265,66 @@ def rsa_verify(message, sig_hex):
         return False
 
 
+# ---- OAuth 2.0 for service accounts (GCS dialect) ---------------------------
+# POST /__token takes the JWT-bearer grant Google documents for service
+# accounts: grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer and an
+# assertion, a JWT signed RS256 by the account's key (checked against
+# --rsa-public-key) whose iss is --rsa-email, aud this token URL
+# (http://HOST/__token), scope one
+# of the storage scopes, and iat/exp a window of at most one hour around
+# now.  It answers {"access_token", "expires_in", "token_type"}; requests
+# then carry Authorization: Bearer <token>.
+
+TOKENS = {}  # access token -> expiry (epoch seconds)
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def oauth_token(h, body):
+    form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
+    if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+        return 400, {"error": "unsupported_grant_type"}
+    parts = form.get("assertion", "").split(".")
+    if len(parts) != 3 or not OPTS.rsa_public_key:
+        return 400, {"error": "invalid_grant", "error_description": "not a JWT"}
+    try:
+        head = json.loads(b64url_decode(parts[0]))
+        claims = json.loads(b64url_decode(parts[1]))
+        sig = b64url_decode(parts[2])
+    except ValueError:
+        return 400, {"error": "invalid_grant", "error_description": "malformed JWT"}
+    if head.get("alg") != "RS256" or not rsa_verify(parts[0] + "." + parts[1], sig.hex()):
+        return 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+    now = time.time()
+    aud = "http://%s/__token" % h.headers.get("Host", "")
+    scopes = claims.get("scope", "").split()
+    if (claims.get("iss") != OPTS.rsa_email or claims.get("aud") != aud or
+            not any(s.startswith("https://www.googleapis.com/auth/devstorage") for s in scopes)):
+        return 400, {"error": "invalid_grant", "error_description": "bad iss, aud or scope"}
+    iat, exp = claims.get("iat", 0), claims.get("exp", 0)
+    if not (iat - 300 <= now <= exp + 300) or exp - iat > 3600:
+        return 400, {"error": "invalid_grant", "error_description": "Invalid JWT: expired or too long"}
+    token = "ya29.fake-" + secrets.token_urlsafe(24)
+    with LOCK:
+        TOKENS[token] = now + 3600
+    return 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"}
+
+
 def check_auth(h, path, query_pairs, body):
-    """Raises Reply unless the request carries a valid V4 signature."""
+    """Raises Reply unless the request carries a valid V4 signature (or,
+    in the GCS dialect, a bearer token this store issued)."""
     if not OPTS.hmac_id and not OPTS.rsa_public_key:
         return
     lowq = {k.lower(): v for k, v in query_pairs}
     auth = h.headers.get("Authorization")
+    if auth and auth.startswith("Bearer ") and OPTS.dialect == "gcs":
+        with LOCK:
+            exp = TOKENS.get(auth[7:].strip())
+        if exp is None or exp < time.time():
+            raise Reply(401, "AuthenticationRequired", "Invalid or expired access token.")
+        return
     if auth:
         algo, _, rest = auth.strip().partition(" ")
         fields = {}
@@ -533,6 +589,9 @@ class Handler(BaseHTTPRequestHandler):
                     FAULTS.append(f)
                 out = json.dumps({"faults": FAULTS}).encode()
             return self.send(200, out, [("Content-Type", "application/json")])
+        if path == "/__token" and self.command == "POST":
+            status, out = oauth_token(self, body)
+            return self.send(status, json.dumps(out).encode(), [("Content-Type", "application/json")])
         if path == "/__latency" and self.command == "POST":
             # every answer waits this long first, as a store across a
             # network would (for benchmarks); 0 turns it off
