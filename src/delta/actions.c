@@ -499,14 +499,19 @@ int ds_parse_action(const char *p, const char *end, ds_arena *a, ds_action *out,
             return 0;
         } else if (ds_js_key_is(k, "sidecar")) {
             out->type = DS_A_SIDECAR;
+            out->sidecar_size = -1;
             js_iter si;
             js_span sk, sv;
             if (ds_js_obj_begin(&si, v) < 0)
                 return bad(err, "sidecar is not an object");
-            while (ds_js_obj_next(&si, &sk, &sv) == 1)
+            while (ds_js_obj_next(&si, &sk, &sv) == 1) {
                 if (ds_js_key_is(sk, "path") &&
                     opt_str(sv, a, &out->u.sidecar_path, err, "bad sidecar.path"))
                     return -1;
+                if (ds_js_key_is(sk, "sizeInBytes") &&
+                    opt_i64(sv, &out->sidecar_size, NULL, err, "bad sidecar.sizeInBytes"))
+                    return -1;
+            }
             if (!out->u.sidecar_path)
                 return bad(err, "sidecar without path");
             return 0;

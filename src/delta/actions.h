@@ -18,6 +18,7 @@ typedef enum {
 typedef struct ds_action {
     ds_action_type type;
     int has_ict;
+    int64_t sidecar_size; /* sidecar.sizeInBytes, -1 when absent */
     union {
         ds_file file;
         ds_metadata metadata;

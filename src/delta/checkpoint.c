@@ -107,6 +107,11 @@ static ds_status fetch_whole(const ds_snapshot *cs, const char *url, uint64_t si
 /* The object's size from the log listing when it is there (no request). */
 static int listed_size(const ds_snapshot *s, const char *url, uint64_t *size)
 {
+    for (size_t i = 0; i < s->nsidecars; i++) /* sizes the manifest gave */
+        if (s->sidecar_sizes[i] >= 0 && strcmp(s->sidecars[i], url) == 0) {
+            *size = (uint64_t)s->sidecar_sizes[i];
+            return 1;
+        }
     size_t ll = strlen(s->log_url);
     if (strncmp(url, s->log_url, ll) != 0)
         return 0;
@@ -348,7 +353,7 @@ static int16_t node_def(ds_pq_file *f, const char *a, const char *b)
 
 enum { P_MINR, P_MINW, P_RF, P_WF, M_ID, M_NAME, M_DESC, M_PROV, M_OPTK, M_OPTV, M_SCHEMA,
        M_PCOLS, M_CONFK, M_CONFV, M_CTIME, T_APP, T_VER, T_LAST, D_DOM, D_CONF, D_REM,
-       S_PATH, NCOLS };
+       S_PATH, S_SIZE, NCOLS };
 
 static ds_status load_parquet_part(ds_snapshot *s, const char *url, ds_error *err)
 {
@@ -381,6 +386,7 @@ static ds_status load_parquet_part(ds_snapshot *s, const char *url, ds_error *er
     col_find(f, &c[D_CONF], "domainMetadata", "configuration", NULL, NULL);
     col_find(f, &c[D_REM], "domainMetadata", "removed", NULL, NULL);
     col_find(f, &c[S_PATH], "sidecar", "path", NULL, NULL);
+    col_find(f, &c[S_SIZE], "sidecar", "sizeInBytes", NULL, NULL);
     int16_t prot_def = node_def(f, "protocol", NULL), meta_def = node_def(f, "metaData", NULL);
     int16_t txn_def = node_def(f, "txn", NULL), dom_def = node_def(f, "domainMetadata", NULL);
     int16_t rf_e, rf_n, wf_e, wf_n, ok_e, ok_n, pc_e, pc_n, cf_e, cf_n;
@@ -414,7 +420,7 @@ static ds_status load_parquet_part(ds_snapshot *s, const char *url, ds_error *er
             if (NEXT(P_MINR) || NEXT(P_MINW) || NEXT(M_ID) || NEXT(M_NAME) || NEXT(M_DESC) ||
                 NEXT(M_PROV) || NEXT(M_SCHEMA) || NEXT(M_CTIME) || NEXT(T_APP) ||
                 NEXT(T_VER) || NEXT(T_LAST) || NEXT(D_DOM) || NEXT(D_CONF) || NEXT(D_REM) ||
-                NEXT(S_PATH)) {
+                NEXT(S_PATH) || NEXT(S_SIZE)) {
                 st = err->status;
                 break;
             }
@@ -501,7 +507,8 @@ static ds_status load_parquet_part(ds_snapshot *s, const char *url, ds_error *er
             }
             if (c[S_PATH].node >= 0 && v[S_PATH].present) {
                 const char *p = vstr(&v[S_PATH], a);
-                if (!p || ds_checkpoint_add_sidecar(s, p, err) < 0) {
+                int64_t size = c[S_SIZE].node >= 0 && v[S_SIZE].present ? vint(&v[S_SIZE]) : -1;
+                if (!p || ds_checkpoint_add_sidecar(s, p, size, err) < 0) {
                     st = err->status ? err->status : ds_error_set(err, DS_ERR_NOMEM, NULL);
                     break;
                 }
@@ -516,7 +523,7 @@ static ds_status load_parquet_part(ds_snapshot *s, const char *url, ds_error *er
     return st;
 }
 
-int ds_checkpoint_add_sidecar(ds_snapshot *s, const char *path, ds_error *err)
+int ds_checkpoint_add_sidecar(ds_snapshot *s, const char *path, int64_t size, ds_error *err)
 {
     const char *url;
     if (strstr(path, "://")) {
@@ -533,8 +540,16 @@ int ds_checkpoint_add_sidecar(ds_snapshot *s, const char *path, ds_error *err)
     }
     if (!url)
         return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
+    size_t cap = s->sidecars_cap;
     if (ds_grow((void **)&s->sidecars, &s->sidecars_cap, s->nsidecars, sizeof *s->sidecars, 8) < 0)
         return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
+    if (s->sidecars_cap != cap) {
+        int64_t *ns = realloc(s->sidecar_sizes, s->sidecars_cap * sizeof *ns);
+        if (!ns)
+            return ds_error_set(err, DS_ERR_NOMEM, NULL), -1;
+        s->sidecar_sizes = ns;
+    }
+    s->sidecar_sizes[s->nsidecars] = size;
     s->sidecars[s->nsidecars++] = url;
     return 0;
 }
@@ -1213,6 +1228,26 @@ ds_status ds_checkpoint_stream_adds(ds_snapshot *s, ds_file_cb cb, void *ctx, ds
             if (stream_file(s, url, cb, ctx, &stop, err) != DS_OK)
                 return err->status;
         }
+    /* on an object store, the sidecars below _delta_log/ whose sizes the
+     * manifest gives are read at once */
+    if (s->nsidecars > 1 && s->store->ops->get_many) {
+        const char **names = calloc(s->nsidecars, sizeof *names);
+        uint64_t *sizes = calloc(s->nsidecars, sizeof *sizes);
+        size_t n = 0, ll = strlen(s->log_url);
+        for (size_t i = 0; names && sizes && i < s->nsidecars; i++)
+            if (s->sidecar_sizes[i] >= 0 &&
+                (uint64_t)s->sidecar_sizes[i] <= ds_checkpoint_read_whole_max() &&
+                strncmp(s->sidecars[i], s->log_url, ll) == 0) {
+                names[n] = s->sidecars[i] + ll;
+                sizes[n++] = (uint64_t)s->sidecar_sizes[i];
+            }
+        ds_status pst = names && sizes ? ds_snapshot_prefetch(s, names, sizes, n, err)
+                                       : ds_error_set(err, DS_ERR_NOMEM, NULL);
+        free(names);
+        free(sizes);
+        if (pst != DS_OK)
+            return pst;
+    }
     for (size_t i = 0; i < s->nsidecars && !stop; i++)
         if (stream_file(s, s->sidecars[i], cb, ctx, &stop, err) != DS_OK)
             return err->status;

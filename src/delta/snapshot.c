@@ -512,7 +512,7 @@ int ds_snapshot_apply(ds_snapshot *s, ds_action *a, int64_t version, int from_ch
     case DS_A_SIDECAR:
         if (!from_checkpoint)
             return 0; /* not allowed in commits: ignore */
-        return ds_checkpoint_add_sidecar(s, a->u.sidecar_path, err);
+        return ds_checkpoint_add_sidecar(s, a->u.sidecar_path, a->sidecar_size, err);
     default:
         return 0;
     }
@@ -957,6 +957,7 @@ void ds_snapshot_free(ds_snapshot *s)
     free(s->txns);
     free(s->domains);
     free(s->sidecars);
+    free(s->sidecar_sizes);
     for (ds_fetched *f = s->fetched, *nx; f; f = nx) {
         nx = f->next;
         free(f->url);

@@ -45,6 +45,7 @@ struct ds_snapshot {
     int cp_nparts;
     const char **cp_parts;  /* names under _delta_log/ */
     const char **sidecars;  /* URLs of V2 sidecar files */
+    int64_t *sidecar_sizes; /* their sizeInBytes, -1: not given */
     size_t nsidecars, sidecars_cap;
     /* reconciliation */
     ds_key *keys;
