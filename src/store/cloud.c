@@ -25,6 +25,7 @@
 #include "store/xml.h"
 #include "util/text.h"
 #include <json-c/json.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ typedef struct creds {
     ds_rsa_key *sa_key;
     const char *sa_token_uri;
     const char *bearer; /* GCS without an HMAC key: an OAuth access token */
+    char ep_buf[2048];  /* an endpoint from the environment, tidied */
     ds_http_opts http;
     int64_t max_pages;
 } creds;
@@ -191,9 +193,8 @@ static void get_creds(const ds_store_cfg *c, creds *k)
         if (from_env && !k->endpoint && (k->endpoint = env("STORAGE_EMULATOR_HOST", NULL)) &&
             !strstr(k->endpoint, "://")) {
             /* Google's SDKs take "host:port" there too */
-            static char with_scheme[2048];
-            snprintf(with_scheme, sizeof with_scheme, "http://%s", k->endpoint);
-            k->endpoint = with_scheme;
+            snprintf(k->ep_buf, sizeof k->ep_buf, "http://%s", k->endpoint);
+            k->endpoint = k->ep_buf;
         }
         break;
     case DS_STORE_AZURE:
@@ -212,15 +213,15 @@ static void get_creds(const ds_store_cfg *c, creds *k)
         break;
     }
     if (k->endpoint) {
-        /* the environment's endpoint may end in '/' */
-        static char trimmed[2048];
+        /* the environment's endpoint may end in '/' (a copy in the creds
+         * themselves: decoding threads resolve creds at the same time) */
         size_t n = strlen(k->endpoint);
-        if (n && k->endpoint[n - 1] == '/' && n < sizeof trimmed) {
+        if (n && k->endpoint[n - 1] == '/' && n < sizeof k->ep_buf) {
             while (n && k->endpoint[n - 1] == '/')
                 n--;
-            memcpy(trimmed, k->endpoint, n);
-            trimmed[n] = '\0';
-            k->endpoint = trimmed;
+            memmove(k->ep_buf, k->endpoint, n);
+            k->ep_buf[n] = '\0';
+            k->endpoint = k->ep_buf;
         }
     }
 }
@@ -501,6 +502,7 @@ static ds_status sign_bearer(void *ctx, ds_buf *url, ds_buf *headers, ds_error *
 static struct gcs_token {
     char email[256], uri[1024];
     char *token;
+    char *prev; /* the token before: a request may still be using it */
     int64_t expires_s;
 } gcs_tokens[4];
 
@@ -518,7 +520,22 @@ static ds_status sign_token_req(void *ctx, ds_buf *url, ds_buf *headers, ds_erro
     return DS_OK;
 }
 
+static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
+static ds_status gcs_bearer_locked(creds *k, ds_error *err);
+
+/* Decoding threads may ask at the same time: one asks, the other waits
+ * and finds the token.  A replaced token's text is kept until the next
+ * replacement (about an hour later), so a request still signing with it
+ * never reads freed memory. */
 static ds_status gcs_bearer(creds *k, ds_error *err)
+{
+    pthread_mutex_lock(&token_lock);
+    ds_status st = gcs_bearer_locked(k, err);
+    pthread_mutex_unlock(&token_lock);
+    return st;
+}
+
+static ds_status gcs_bearer_locked(creds *k, ds_error *err)
 {
     int64_t now = wall_s();
     struct gcs_token *slot = &gcs_tokens[0];
@@ -560,7 +577,8 @@ static ds_status gcs_bearer(creds *k, ds_error *err)
         if (o && json_object_object_get_ex(o, "access_token", &at) &&
             json_object_is_type(at, json_type_string) && json_object_get_string_len(at) > 0 &&
             json_object_get_string_len(at) < 8192 && !strpbrk(json_object_get_string(at), "\r\n")) {
-            free(slot->token);
+            free(slot->prev);
+            slot->prev = slot->token;
             slot->token = strdup(json_object_get_string(at));
             int64_t life = 3600;
             if (json_object_object_get_ex(o, "expires_in", &ex) && json_object_is_type(ex, json_type_int))
