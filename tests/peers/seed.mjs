@@ -72,19 +72,37 @@ async function seedS3() {
   let r = await fetch(`${endpoint}/${bucket}`, { method: 'PUT' });
   if (r.status !== 200 && r.status !== 409) throw new Error(`s3 create bucket: ${r.status}`);
   await r.arrayBuffer();
+  const objPath = (f) => {
+    const parts = f.key.split('/');
+    return path.join(dataDir, bucket, ...parts.slice(0, -1),
+      `${parts[parts.length - 1]}._S3rver_object`);
+  };
   await pool(files, 16, async (f) => {
     const body = await fs.readFile(f.file);
-    r = await fetch(`${endpoint}/${bucket}/${encodeKey(f.key)}`, { method: 'PUT', body });
-    if (r.status !== 200) throw new Error(`s3 PUT ${f.key}: ${r.status} ${await r.text()}`);
-    await r.arrayBuffer();
-    // s3rver keeps <key>._S3rver_object; its mtime is what LastModified shows.
-    if (dataDir) {
-      const parts = f.key.split('/');
-      const obj = path.join(dataDir, bucket, ...parts.slice(0, -1),
-        `${parts[parts.length - 1]}._S3rver_object`);
-      await fs.utimes(obj, f.mtime, f.mtime);
-    }
+    const res = await fetch(`${endpoint}/${bucket}/${encodeKey(f.key)}`, { method: 'PUT', body });
+    if (res.status !== 200) throw new Error(`s3 PUT ${f.key}: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
   });
+  // s3rver keeps <key>._S3rver_object; its mtime is what LastModified shows.
+  // Set it once every upload has finished (s3rver may still be writing a
+  // file when it answers a PUT), then check through HEAD, and again until
+  // every object shows its source's time.
+  if (dataDir) {
+    let left = files;
+    for (let round = 0; left.length && round < 20; round++) {
+      if (round) await new Promise((ok) => setTimeout(ok, 100));
+      await pool(left, 16, async (f) => fs.utimes(objPath(f), f.mtime, f.mtime));
+      const wrong = [];
+      await pool(left, 16, async (f) => {
+        const res = await fetch(`${endpoint}/${bucket}/${encodeKey(f.key)}`, { method: 'HEAD' });
+        const lm = Date.parse(res.headers.get('last-modified') || '');
+        if (res.status !== 200 || Math.floor(lm / 1000) !== Math.floor(f.mtime.getTime() / 1000))
+          wrong.push(f);
+      });
+      left = wrong;
+    }
+    if (left.length) throw new Error(`s3: ${left.length} objects keep the wrong LastModified`);
+  }
   console.log(`seed: s3 ${endpoint}/${bucket}: ${files.length} objects` +
     (dataDir ? ', LastModified = source mtime' : ' (no DS_TEST_S3_DIR: LastModified = now)'));
 }
