@@ -103,7 +103,7 @@ peers_alive() {
 # peers_wait_http NAME PID URL: until URL answers at all (bounded, ~15 s).
 peers_wait_http() {
     peers_i=0
-    while [ $peers_i -lt 150 ]; do
+    while [ $peers_i -lt 600 ]; do
         peers_alive "$2" || return 1
         peers_code=$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$3" 2>/dev/null)
         [ "${peers_code:-000}" != 000 ] && return 0
@@ -117,7 +117,7 @@ peers_wait_http() {
 # peers_wait_ready NAME PID LOG: until LOG has a READY line; prints the port.
 peers_wait_ready() {
     peers_i=0
-    while [ $peers_i -lt 150 ]; do
+    while [ $peers_i -lt 600 ]; do
         peers_p=$(sed -n 's/^READY \([0-9][0-9]*\)$/\1/p' "$3" 2>/dev/null | head -n 1)
         if [ -n "$peers_p" ]; then
             echo "$peers_p"
