@@ -323,3 +323,30 @@ const ds_store_cfg *ds_catalog_store(const ds_catalog *cat, const char *location
         }
     return best;
 }
+
+ds_store_type ds_store_type_of(const char *location)
+{
+    static const struct {
+        const char *scheme;
+        ds_store_type type;
+    } schemes[] = {
+        {"s3://", DS_STORE_S3},       {"s3a://", DS_STORE_S3},    {"gs://", DS_STORE_GCS},
+        {"abfss://", DS_STORE_AZURE}, {"abfs://", DS_STORE_AZURE}, {"az://", DS_STORE_AZURE},
+        {"https://", DS_STORE_AZURE},
+    };
+    for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++)
+        if (strncmp(location, schemes[i].scheme, strlen(schemes[i].scheme)) == 0)
+            return schemes[i].type;
+    return 0;
+}
+
+void ds_store_cfg_init(ds_store_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->path_style = -1;
+    c->connect_timeout_ms = 5000;
+    c->timeout_ms = 30000;
+    c->retries = 3;
+    c->parallel = 8;
+    c->max_list_pages = 100000;
+}

@@ -150,6 +150,12 @@ const char *ds_share_id(const ds_share_cfg *s);
 const char *ds_table_id(const ds_table_cfg *t);
 /* The 16-byte digest of the config's bytes (first use: hashes them). */
 const unsigned char *ds_catalog_generation(const ds_catalog *cat);
+/* The kind of store a location's scheme names (s3://, s3a://; gs://;
+ * abfss://, abfs://, az://, https://), or 0 for any other location. */
+ds_store_type ds_store_type_of(const char *location);
+/* A store with every setting at its default (no name, type or prefix). */
+void ds_store_cfg_init(ds_store_cfg *c);
+
 /* The store whose prefix is the longest one that `location` starts with
  * (at a '/' boundary), or NULL. */
 const ds_store_cfg *ds_catalog_store(const ds_catalog *cat, const char *location);

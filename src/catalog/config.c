@@ -701,15 +701,9 @@ static int set_store_name(struct parser *p, const char *v)
     ds_store_cfg *st = ds_arena_alloc(c->arena, sizeof *st);
     if (!st)
         return fail(p, "out of memory");
-    memset(st, 0, sizeof *st);
+    ds_store_cfg_init(st);
     if (!(st->name = pdup(p, v)))
         return -1;
-    st->path_style = -1;
-    st->connect_timeout_ms = 5000;
-    st->timeout_ms = 30000;
-    st->retries = 3;
-    st->parallel = 8;
-    st->max_list_pages = 100000;
     st->line = p->line;
     c->stores[c->nstores++] = st;
     p->store = st;
@@ -984,18 +978,6 @@ static int set_store_ca_file(struct parser *p, const char *v)
     return (p->store->ca_file = pdup(p, v)) ? 0 : -1;
 }
 
-static int prefix_fits(ds_store_type t, const char *pre)
-{
-    static const char *const s3[] = {"s3://", "s3a://", NULL};
-    static const char *const gcs[] = {"gs://", NULL};
-    static const char *const az[] = {"abfss://", "abfs://", "az://", "https://", NULL};
-    const char *const *l = t == DS_STORE_S3 ? s3 : t == DS_STORE_GCS ? gcs : az;
-    for (; *l; l++)
-        if (strncmp(pre, *l, strlen(*l)) == 0)
-            return 1;
-    return 0;
-}
-
 static int close_store(struct parser *p)
 {
     ds_store_cfg *st = p->store;
@@ -1010,7 +992,7 @@ static int close_store(struct parser *p)
         return fail(p, "store '%s' has no store.prefix (the table locations it serves, such "
                        "as s3://bucket/)", Q(st->name));
     for (size_t i = 0; i < st->nprefixes; i++)
-        if (!prefix_fits(st->type, st->prefixes[i]))
+        if (ds_store_type_of(st->prefixes[i]) != st->type)
             return fail(p, "store '%s' is of type %s and cannot serve prefix '%s' (%s)",
                         Q(st->name), tname[st->type], Q(st->prefixes[i]),
                         st->type == DS_STORE_S3    ? "s3 stores serve s3:// and s3a://"

@@ -112,18 +112,6 @@ static void load_env_sa_key(void)
     sodium_memzero(buf, sizeof buf);
 }
 
-static ds_store_type type_of(const char *url)
-{
-    if (strncmp(url, "s3://", 5) == 0 || strncmp(url, "s3a://", 6) == 0)
-        return DS_STORE_S3;
-    if (strncmp(url, "gs://", 5) == 0)
-        return DS_STORE_GCS;
-    if (strncmp(url, "abfss://", 8) == 0 || strncmp(url, "abfs://", 7) == 0 ||
-        strncmp(url, "az://", 5) == 0 || strncmp(url, "https://", 8) == 0)
-        return DS_STORE_AZURE;
-    return 0;
-}
-
 /* The environment's store for a type: used when no store.* stanza serves a
  * location. */
 static ds_store_cfg env_store[4];
@@ -132,14 +120,9 @@ static const ds_store_cfg *env_cfg(ds_store_type t)
 {
     ds_store_cfg *c = &env_store[t];
     if (!c->type) {
+        ds_store_cfg_init(c);
         c->name = "(environment)";
         c->type = t;
-        c->path_style = -1;
-        c->connect_timeout_ms = 5000;
-        c->timeout_ms = 30000;
-        c->retries = 3;
-        c->parallel = 8;
-        c->max_list_pages = 100000;
     }
     return c;
 }
@@ -892,11 +875,10 @@ const ds_store_ops ds_cloud_store = {
 
 static const ds_store_cfg *cfg_for(const ds_catalog *cat, const char *location)
 {
+    /* a store's prefixes all have its type's schemes (the config checks) */
     const ds_store_cfg *c = ds_catalog_store(cat, location);
-    ds_store_type t = type_of(location);
-    if (c && c->type == t)
-        return c;
-    return t ? env_cfg(t) : NULL;
+    ds_store_type t = ds_store_type_of(location);
+    return c ? c : t ? env_cfg(t) : NULL;
 }
 
 ds_status ds_store_for(const ds_catalog *cat, const char *location, ds_store *out,
