@@ -1020,32 +1020,19 @@ static int on_file(void *ctx, const ds_file *f, ds_error *err)
 static ds_status removed_size(emit *e, const ds_file *f, int64_t version, int64_t *size,
                               ds_error *err)
 {
-    /* the object below the table, resolved as the signer resolves it: an
-     * absolute URI must lie under the table's location */
-    const char *path = f->path;
+    /* the object below the table, resolved as the signers resolve it */
     const char *loc = e->tc->t.location;
-    size_t n = strlen(path), ll = strlen(loc);
+    size_t ll = strlen(loc);
     while (ll && loc[ll - 1] == '/')
         ll--;
-    char *dec = ds_arena_alloc(e->scratch, n + 1);
-    if (!dec)
-        return ds_error_set(err, DS_ERR_NOMEM, NULL);
-    if (ds_pct_decode(path, n, dec, 0) < 0) {
-        ds_log_corrupt(err, "a file path with a malformed percent-encoding: %.300s", path);
+    ds_buf rel;
+    ds_buf_init(&rel, 16384);
+    if (ds_store_object_below(loc, f->path, &rel, err) != DS_OK) {
+        ds_buf_free(&rel);
         return err->status;
     }
-    const char *rel = dec;
-    if (strstr(path, "://")) {
-        if (strncmp(dec, loc, ll) != 0 || dec[ll] != '/')
-            return ds_error_set(err, DS_ERR_UNSUPPORTED, "This table refers to files outside "
-                                                         "its location and cannot be shared.");
-        rel = dec + ll + 1;
-    }
-    if (!ds_relpath_ok(rel)) {
-        ds_log_corrupt(err, "a file path that leaves the table: %.300s", path);
-        return err->status;
-    }
-    const char *url = ds_arena_printf(e->scratch, "%.*s/%s", (int)ll, loc, rel);
+    const char *url = ds_arena_printf(e->scratch, "%.*s/%s", (int)ll, loc, rel.data);
+    ds_buf_free(&rel);
     if (!url)
         return ds_error_set(err, DS_ERR_NOMEM, NULL);
     ds_store_entry st;

@@ -902,13 +902,18 @@ ds_status ds_store_for(const ds_catalog *cat, const char *location, ds_store *ou
 
 /* ---- presigned URLs --------------------------------------------------------- */
 
-/* The object's path below root, decoded, from a log path: relative and
- * URI-encoded, or an absolute URI that must lie under root. */
-static ds_status object_below(const char *root, const char *path, ds_buf *rel, ds_error *err)
+ds_status ds_store_object_below(const char *root, const char *path, ds_buf *rel, ds_error *err)
 {
     size_t n = strlen(path), rl = strlen(root);
     while (rl && root[rl - 1] == '/')
         rl--;
+    ds_buf_clear(rel);
+    if (n + 1 >= rel->max) {
+        ds_error_set(err, DS_ERR_UNSUPPORTED,
+                     "A file of this table has a path too long to be shared.");
+        ds_error_detail(err, "file path of %zu bytes", n);
+        return err->status;
+    }
     char *o = ds_buf_reserve(rel, n + 1);
     long dl = o ? ds_pct_decode(path, n, o, 0) : -1;
     if (dl < 0) {
@@ -958,7 +963,7 @@ static ds_status cloud_presign(void *ctx, const char *root, const char *path, in
     ds_buf rel, full;
     ds_buf_init(&rel, 16384);
     ds_buf_init(&full, 20480);
-    ds_status st = object_below(root, path, &rel, err);
+    ds_status st = ds_store_object_below(root, path, &rel, err);
     size_t rl = strlen(root);
     while (rl && root[rl - 1] == '/')
         rl--;

@@ -53,6 +53,17 @@ extern const ds_store_ops ds_local_store;
 /* The object stores (S3, GCS, Azure; cloud.c). */
 extern const ds_store_ops ds_cloud_store;
 
+/* The path below the table root `root` (no trailing '/' needed) of an
+ * object the Delta log names with `path`: relative and URI-encoded, or an
+ * absolute URI, which must lie under root (s3:// and s3a:// name the same
+ * objects).  Puts it in rel (cleared first), decoded; a path longer than
+ * rel's cap is DS_ERR_UNSUPPORTED.  An absolute URI elsewhere is
+ * DS_ERR_UNSUPPORTED; a malformed escape or an empty, "." or ".." segment
+ * is a corrupt log.  The cloud signer and the sizes of removed files both
+ * resolve paths this way. */
+ds_status ds_store_object_below(const char *root, const char *path, ds_buf *rel,
+                                ds_error *err);
+
 struct ds_catalog;
 /* Picks the store for a table location: file:/// is the local store;
  * s3://, s3a://, gs://, abfss://, abfs://, az:// and https:// locations go
