@@ -776,50 +776,51 @@ static int set_store_path_style(struct parser *p, const char *v)
  * line ends dropped.  The contents never reach a message. */
 static char *read_secret_file(struct parser *p, const char *path, size_t *outlen)
 {
+    /* read into a scratch buffer that is wiped on every path; the catalog
+     * keeps only the secret itself (a CGI process parses the config on
+     * every request: no 64 KiB of arena per secret file) */
     const char *key = p->key->key;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         fail(p, "%s '%s': %s", key, Q(path), strerror(errno));
         return NULL;
     }
-    char *buf = ds_arena_alloc(p->cat->arena, MAX_SECRET_FILE_BYTES + 1);
-    if (!buf) {
-        close(fd);
-        fail(p, "out of memory");
-        return NULL;
-    }
+    char *buf = malloc(MAX_SECRET_FILE_BYTES + 1), *out = NULL;
     size_t n = 0;
-    for (;;) {
+    int e = 0;
+    while (buf) {
         ssize_t r = read(fd, buf + n, MAX_SECRET_FILE_BYTES + 1 - n);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0) {
-            int e = errno;
-            close(fd);
-            fail(p, "%s '%s': %s", key, Q(path), strerror(e));
-            return NULL;
-        }
-        if (r == 0)
+        if (r <= 0) {
+            e = r < 0 ? errno : 0;
             break;
-        n += (size_t)r;
-        if (n > MAX_SECRET_FILE_BYTES) {
-            close(fd);
-            sodium_memzero(buf, n);
-            fail(p, "%s '%s' is larger than %u bytes", key, Q(path), MAX_SECRET_FILE_BYTES);
-            return NULL;
         }
+        n += (size_t)r;
+        if (n > MAX_SECRET_FILE_BYTES)
+            break;
     }
     close(fd);
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-                     buf[n - 1] == '\t'))
+    size_t got = n; /* what to wipe */
+    while (buf && n > 0 && n <= MAX_SECRET_FILE_BYTES &&
+           (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
         n--;
-    buf[n] = '\0';
-    if (n == 0 || memchr(buf, '\0', n)) {
+    if (!buf)
+        fail(p, "out of memory");
+    else if (e)
+        fail(p, "%s '%s': %s", key, Q(path), strerror(e));
+    else if (n > MAX_SECRET_FILE_BYTES)
+        fail(p, "%s '%s' is larger than %u bytes", key, Q(path), MAX_SECRET_FILE_BYTES);
+    else if (n == 0 || memchr(buf, '\0', n))
         fail(p, "%s '%s' %s", key, Q(path), n ? "holds a NUL byte" : "is empty");
-        return NULL;
+    else if (!(out = ds_arena_strndup(p->cat->arena, buf, n)))
+        fail(p, "out of memory");
+    if (buf) {
+        sodium_memzero(buf, got);
+        free(buf);
     }
     *outlen = n;
-    return buf;
+    return out;
 }
 
 /* `store.X` and `store.X-file` both set one secret; only one of them may

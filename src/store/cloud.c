@@ -580,7 +580,11 @@ static ds_status gcs_bearer_locked(creds *k, ds_error *err)
         if (tok)
             json_tokener_free(tok);
     }
-    sodium_memzero(jwt.data ? jwt.data : (char *)"", jwt.len);
+    /* the assertion is a credential for the next hour */
+    if (jwt.data)
+        sodium_memzero(jwt.data, jwt.len);
+    if (body.data)
+        sodium_memzero(body.data, body.len);
     ds_buf_free(&jwt);
     ds_buf_free(&body);
     ds_buf_free(&answer);
