@@ -15,7 +15,6 @@
 #define ERROR_BODY_MAX 4096
 
 static CURL *handle;
-static ds_http_stats stats;
 /* One engine per process: the checkpoint decoders of a big checkpoint
  * read from two threads, and take turns here. */
 static pthread_mutex_t engine_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -91,14 +90,6 @@ static int load_curl(void)
     return 0;
 }
 
-void ds_http_stats_get(ds_http_stats *out)
-{
-    pthread_mutex_lock(&engine_lock);
-    *out = stats;
-    pthread_mutex_unlock(&engine_lock);
-}
-
-
 static CURL *get_handle(void)
 {
     if (!handle) {
@@ -122,16 +113,16 @@ struct xfer {
     ds_buf errbody;  /* body of a non-2xx answer (for the log) */
 };
 
-static int is_ok(long status, long ok_status)
+static int is_ok(long status)
 {
-    return status == 200 || status == 206 || (ok_status && status == ok_status);
+    return status == 200 || status == 206;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 {
     struct xfer *x = ctx;
     size_t n = size * nmemb;
-    if (!is_ok(x->resp->status, 0)) {
+    if (!is_ok(x->resp->status)) {
         /* an error answer: keep its start for the log, drop the rest */
         size_t room = ERROR_BODY_MAX > x->errbody.len ? ERROR_BODY_MAX - x->errbody.len : 0;
         if (room)
@@ -152,7 +143,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
         }
     }
     x->got += n;
-    stats.bytes += n;
     return n;
 }
 
@@ -367,7 +357,6 @@ static ds_status start(const ds_http_opts *o, slot *sl, ds_http_job *j)
         ds_error_detail(err, "curl_multi_add_handle failed");
         return err->status;
     }
-    stats.requests++;
     return DS_OK;
 }
 
@@ -412,7 +401,7 @@ static ds_status judge(const ds_http_opts *o, slot *sl, CURLcode cc, int attempt
         detail_req(err, what, method, url, sl->msg[0] ? sl->msg : cl.easy_strerror(cc));
         return err->status;
     }
-    if (!is_ok(resp->status, 0)) {
+    if (!is_ok(resp->status)) {
         long st = resp->status;
         char msg[96];
         if (st == 404) {
@@ -566,7 +555,6 @@ static ds_status perform_many(const ds_http_opts *o, ds_http_job *jobs, size_t n
                 if (!failed)
                     failed = &jobs[i];
             } else if (retry) {
-                stats.retries++;
                 attempt[i]++;
                 not_before[i] = mono_ms() + backoff_ms(attempt[i]);
                 state[i] = 0;

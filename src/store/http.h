@@ -72,13 +72,6 @@ typedef struct ds_http_job {
 ds_status ds_http_perform_many(const ds_http_opts *o, ds_http_job *jobs, size_t n,
                                ds_error *err);
 
-/* Counts of requests since start (attempts, including retries), for the
- * admin tool's statistics and the benchmarks. */
-typedef struct ds_http_stats {
-    uint64_t requests, retries, bytes;
-} ds_http_stats;
-void ds_http_stats_get(ds_http_stats *out);
-
 /* Frees the process's handle (tests, embedding programs). */
 void ds_http_cleanup(void);
 #endif
