@@ -830,37 +830,41 @@ static ds_status cloud_stat(void *ctx, const char *url, ds_store_entry *out, ds_
 static ds_status cloud_get_many(void *ctx, const char *const *urls, const uint64_t *sizes,
                                 unsigned char *const *bufs, size_t n, ds_error *err)
 {
-    opened *o = calloc(n ? n : 1, sizeof *o);
+    /* the objects of one call lie in one bucket of one store: the
+     * credentials and target are worked out once, each object adds its key */
+    opened *o = malloc(sizeof *o);
     req *r = calloc(n ? n : 1, sizeof *r);
     ds_http_job *j = calloc(n ? n : 1, sizeof *j);
     ds_status st = o && r && j ? DS_OK : ds_error_set(err, DS_ERR_NOMEM, NULL);
+    if (st == DS_OK && n)
+        st = open_url(ctx, urls[0], o, err);
     size_t nj = 0;
     for (size_t i = 0; st == DS_OK && i < n; i++) {
-        if (sizes[i] == 0)
-            continue;
-        if (open_url(ctx, urls[i], &o[nj], err) != DS_OK) {
-            st = err->status;
+        loc l;
+        if ((st = parse_loc(urls[i], &l, err)) != DS_OK)
+            break;
+        if (strcmp(l.bucket, o->l.bucket) != 0 || strcmp(l.account, o->l.account) != 0) {
+            st = ds_error_set(err, DS_ERR_INTERNAL, NULL);
+            ds_error_detail(err, "store get_many: %.200s is not in the bucket of %.200s",
+                            urls[i], urls[0]);
             break;
         }
-        /* the target points into its own `opened`: fix it up after the copy */
-        o[nj].t.k = &o[nj].k;
-        r[nj] = (req){.t = &o[nj].t, .method = "GET", .key = o[nj].l.key, .has_range = 1,
-                      .off = 0, .len = sizes[i]};
+        if (sizes[i] == 0)
+            continue;
+        r[nj] = (req){.t = &o->t, .method = "GET", .key = l.key, .has_range = 1, .off = 0,
+                      .len = sizes[i]};
         j[nj] = (ds_http_job){.method = "GET", .sign_ctx = &r[nj], .what = "get"};
         j[nj].sink.fixed = bufs[i];
         j[nj].sink.fixed_len = (size_t)sizes[i];
         nj++;
     }
     if (st == DS_OK && nj) {
-        /* one store, so one way of signing (and one token) for all */
         ds_http_sign_fn sign;
-        st = ready_to_read(&o[0].k, &sign, err);
-        for (size_t i = 0; st == DS_OK && i < nj; i++) {
-            o[i].k.bearer = o[0].k.bearer;
+        st = ready_to_read(&o->k, &sign, err);
+        for (size_t i = 0; st == DS_OK && i < nj; i++)
             j[i].sign = sign;
-        }
         if (st == DS_OK)
-            st = ds_http_perform_many(&o[0].k.http, j, nj, err);
+            st = ds_http_perform_many(&o->k.http, j, nj, err);
     }
     free(o);
     free(r);
